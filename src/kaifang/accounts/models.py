@@ -1,0 +1,69 @@
+"""Users, their roles (scoped to a department or a region) and API keys."""
+
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        CITIZEN = "citizen", _("个人")
+        ENTERPRISE = "enterprise", _("企业")
+        INSTITUTION = "institution", _("机构")
+        STAFF = "staff", _("工作人员")
+
+    kind = models.CharField(_("用户类型"), max_length=16, choices=Kind.choices, default=Kind.CITIZEN)
+    display_name = models.CharField(_("显示名称"), max_length=64, blank=True)
+    organization_name = models.CharField(_("单位名称"), max_length=128, blank=True)
+    real_name_level = models.PositiveSmallIntegerField(_("实名等级"), default=0)
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class RoleAssignment(models.Model):
+    class Role(models.TextChoices):
+        OFFICER = "officer", _("部门数据管理员")
+        REVIEWER = "reviewer", _("审核员")
+        COUNTY_ADMIN = "county_admin", _("县市区管理员")
+        OPERATOR = "operator", _("平台运营")
+        AUDITOR = "auditor", _("安全审计员")
+        EVALUATOR = "evaluator", _("第三方评估")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    department = models.ForeignKey(
+        "tenancy.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey("tenancy.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "department", "region"], name="role_assignment_unique")
+        ]
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+
+    def __str__(self) -> str:
+        scope = self.department or self.region or ""
+        return f"{self.get_role_display()} {scope}".strip()
+
+
+class ApiKey(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("名称"), max_length=64, default="default")
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 密钥")
+        verbose_name_plural = _("API 密钥")
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()

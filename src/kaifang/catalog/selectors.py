@@ -1,0 +1,171 @@
+"""Reads of the catalog: lookups that hide what the actor may not see, browsing with facets, counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+
+from kaifang.catalog.choices import (
+    CATALOGED_STATES,
+    FormatCategory,
+    OpenAttribute,
+    UpdateFrequency,
+    label_of,
+)
+from kaifang.catalog.models import Concept, Dataset
+from kaifang.catalog.permissions import catalog_queryset, datasets_visible_to
+from kaifang.core.errors import NotFound
+
+FACETS = ("domain", "department", "region", "open_attribute", "format", "update_frequency", "theme")
+CATALOGS = ("open", "sharing", "resource")
+MAX_PAGE_SIZE = 100
+
+
+def get_dataset_for(actor: Any, code: str) -> Dataset:
+    """One dataset by code, or NotFound alike for 'missing' and 'not yours'."""
+    if not isinstance(code, str) or len(code) > 40:
+        raise NotFound()
+    ds = (
+        datasets_visible_to(actor)
+        .select_related("department", "region", "domain", "theme", "genre")
+        .filter(code=code)
+        .first()
+    )
+    if ds is None:
+        raise NotFound()
+    return ds
+
+
+@dataclass
+class BrowseQuery:
+    catalog: str = "open"
+    q: str = ""
+    domain: str = ""
+    department: str = ""
+    region: str = ""
+    open_attribute: str = ""
+    format: str = ""
+    update_frequency: str = ""
+    theme: str = ""
+    page: int = 1
+    page_size: int = 20
+
+    def filters(self) -> dict[str, str]:
+        return {f: getattr(self, f) for f in FACETS if getattr(self, f)}
+
+
+def _apply_filters(qs: QuerySet[Dataset], query: BrowseQuery, skip: str | None = None) -> QuerySet[Dataset]:
+    f = query.filters()
+    if "domain" in f and skip != "domain":
+        qs = qs.filter(domain__code=f["domain"])
+    if "department" in f and skip != "department":
+        qs = qs.filter(department__uscc=f["department"])
+    if "region" in f and skip != "region":
+        qs = qs.filter(Q(region__code=f["region"]))
+    if "open_attribute" in f and skip != "open_attribute":
+        qs = qs.filter(open_attribute=f["open_attribute"])
+    if "format" in f and skip != "format":
+        qs = qs.filter(format_category=f["format"])
+    if "update_frequency" in f and skip != "update_frequency":
+        qs = qs.filter(update_frequency=f["update_frequency"])
+    if "theme" in f and skip != "theme":
+        qs = qs.filter(theme__code=f["theme"])
+    return qs
+
+
+def _search(qs: QuerySet[Dataset], q: str) -> QuerySet[Dataset]:
+    # Plain substring match over title, abstract and tags; the search issue replaces this with a
+    # segmented index behind the same function.
+    for term in q.split()[:8]:
+        qs = qs.filter(Q(title__icontains=term) | Q(abstract__icontains=term) | Q(tags__icontains=term) | Q(code=term))
+    return qs
+
+
+def browse(actor: Any, query: BrowseQuery) -> dict[str, Any]:
+    if query.catalog not in CATALOGS:
+        query.catalog = "open"
+    base = catalog_queryset(actor, query.catalog)
+    if query.q:
+        base = _search(base, query.q)
+    qs = _apply_filters(base, query).select_related("department", "region", "domain")
+    page_size = max(1, min(int(query.page_size or 20), MAX_PAGE_SIZE))
+    paginator = Paginator(qs.order_by("-publish_date", "-id"), page_size)
+    page = paginator.get_page(query.page)
+    return {
+        "count": paginator.count,
+        "page": page.number,
+        "num_pages": paginator.num_pages,
+        "page_size": page_size,
+        "results": list(page.object_list),
+        "facets": facet_counts(base, query),
+    }
+
+
+def facet_counts(base: QuerySet[Dataset], query: BrowseQuery) -> dict[str, list[dict[str, Any]]]:
+    """Counts per facet value, each computed with the other facets applied (the usual drill-down)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    specs = {
+        "domain": ("domain__code", "domain__label", "domain__order"),
+        "department": ("department__uscc", "department__short_name", None),
+        "region": ("region__code", "region__name", "region__order"),
+        "theme": ("theme__code", "theme__label", "theme__order"),
+    }
+    for facet, (key, label, order) in specs.items():
+        qs = _apply_filters(base, query, skip=facet).exclude(**{f"{key}__isnull": True})
+        rows = qs.values(key, label, *( [order] if order else [])).annotate(n=Count("id"))
+        items = [{"value": r[key], "label": r[label], "count": r["n"], "_o": r.get(order) if order else 0} for r in rows]
+        items.sort(key=lambda i: (-i["count"], i["_o"] or 0) if facet == "department" else (i["_o"] or 0, -i["count"]))
+        for i in items:
+            i.pop("_o")
+        out[facet] = items
+    for facet, field, choices in (
+        ("open_attribute", "open_attribute", OpenAttribute),
+        ("format", "format_category", FormatCategory),
+        ("update_frequency", "update_frequency", UpdateFrequency),
+    ):
+        qs = _apply_filters(base, query, skip=facet)
+        counts = dict(qs.values_list(field).annotate(n=Count("id")).values_list(field, "n"))
+        out[facet] = [
+            {"value": c.value, "label": str(c.label), "count": counts[c.value]} for c in choices if counts.get(c.value)
+        ]
+    return out
+
+
+def dataset_fields(dataset: Dataset) -> list[Any]:
+    return list(dataset.fields.all())
+
+
+def stats() -> dict[str, Any]:
+    """The live counters of T4-T6, the same numbers on the home page and in the API."""
+    from kaifang.tenancy.selectors import cataloging_rate
+
+    open_qs = Dataset.objects.filter(state__in=CATALOGED_STATES).exclude(open_attribute=OpenAttribute.CLOSED)
+    key_domains = Concept.objects.filter(scheme=Concept.Scheme.DOMAIN, group="key")
+    covered = key_domains.filter(domain_datasets__in=open_qs).distinct().count()
+    from kaifang.tenancy.models import Department, Region
+
+    counties_with_data = (
+        Region.objects.filter(level=Region.Level.COUNTY, datasets__in=open_qs).distinct().count()
+    )
+    rate = cataloging_rate()
+    return {
+        "open_datasets": open_qs.count(),
+        "cataloged_datasets": Dataset.objects.filter(state__in=CATALOGED_STATES).count(),
+        "conditional_datasets": open_qs.filter(open_attribute=OpenAttribute.CONDITIONAL).count(),
+        "domains_covered": covered,
+        "key_domains": key_domains.count(),
+        "counties_covered": counties_with_data,
+        "counties": Region.objects.filter(level=Region.Level.COUNTY).count(),
+        "departments": Department.objects.count(),
+        "departments_with_data": Department.objects.filter(datasets__in=open_qs).distinct().count(),
+        "cataloging_rate": rate["rate"],
+        "responsibility_items": rate["listed"],
+        "responsibility_cataloged": rate["cataloged"],
+    }
+
+
+def label(choices: Any, value: str) -> str:
+    return label_of(choices, value)

@@ -1,0 +1,58 @@
+"""The one NinjaAPI object; each app contributes one Router."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from kaifang.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Kaifang 开放 API",
+    version="1.0.0",
+    urls_namespace="api",
+    description="咸宁市公共数据开放平台接口。Datasets, organisations, statistics and catalog workflow.",
+    docs_url="/docs",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, details=None) -> HttpResponse:
+    body = {"error": {"code": code, "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    details = {}
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", [])[1:]) or "body"
+        details[loc] = err.get("msg", "")
+    return _error(request, 422, "validation_failed", _("请求参数未通过校验。"), details)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "not_authenticated", _("请先登录，或提供有效的 API 密钥。"))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", _("未找到该资源，或您无权访问。"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+api.add_router("/v1/", "kaifang.catalog.api.router")
+api.add_router("/v1/", "kaifang.tenancy.api.router")
+api.add_router("/v1/", "kaifang.accounts.api.router")

@@ -1,0 +1,16 @@
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401 - language comes from the session/cookie
+from django.contrib import admin
+from django.urls import include, path
+
+from kaifang.config.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("kaifang.accounts.urls")),
+    path("", include("kaifang.portal.urls")),
+]
+
+handler404 = "kaifang.portal.views.not_found"
+handler403 = "kaifang.portal.views.forbidden"

@@ -1,0 +1,94 @@
+"""Who is acting: a user and the scopes of their roles, computed once per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Roles:
+    authenticated: bool = False
+    user_id: int | None = None
+    officer_department_ids: frozenset[int] = field(default_factory=frozenset)
+    reviewer_region_ids: frozenset[int] = field(default_factory=frozenset)
+    county_admin_region_ids: frozenset[int] = field(default_factory=frozenset)
+    city_reviewer: bool = False
+    operator: bool = False
+    auditor: bool = False
+    evaluator: bool = False
+    superuser: bool = False
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Government staff see the resource and sharing catalogs."""
+        return bool(
+            self.officer_department_ids
+            or self.reviewer_region_ids
+            or self.county_admin_region_ids
+            or self.city_reviewer
+            or self.operator
+            or self.auditor
+            or self.superuser
+        )
+
+    @property
+    def review_region_ids(self) -> frozenset[int]:
+        return self.reviewer_region_ids | self.county_admin_region_ids
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.city_reviewer or bool(self.review_region_ids)
+
+
+ANONYMOUS = Roles()
+
+
+def roles_of(user: Any) -> Roles:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    cached = getattr(user, "_kaifang_roles", None)
+    if cached is not None:
+        return cached
+    from kaifang.accounts.models import RoleAssignment
+    from kaifang.tenancy.models import Region
+
+    officer, reviewer_regions, admin_regions = set(), set(), set()
+    city_reviewer = operator = auditor = evaluator = False
+    city_code = settings.KAIFANG_CITY_REGION_CODE
+    for ra in RoleAssignment.objects.filter(user=user).select_related("region"):
+        if ra.role == RoleAssignment.Role.OFFICER and ra.department_id:
+            officer.add(ra.department_id)
+        elif ra.role == RoleAssignment.Role.REVIEWER:
+            if ra.region is None or ra.region.code == city_code:
+                city_reviewer = True
+            else:
+                reviewer_regions.add(ra.region_id)
+        elif ra.role == RoleAssignment.Role.COUNTY_ADMIN and ra.region_id:
+            admin_regions.add(ra.region_id)
+        elif ra.role == RoleAssignment.Role.OPERATOR:
+            operator = True
+        elif ra.role == RoleAssignment.Role.AUDITOR:
+            auditor = True
+        elif ra.role == RoleAssignment.Role.EVALUATOR:
+            evaluator = True
+    # A county's scope covers the zones that roll up into it.
+    for scoped in (reviewer_regions, admin_regions):
+        if scoped:
+            scoped.update(Region.objects.filter(spatial_parent_id__in=scoped).values_list("id", flat=True))
+    roles = Roles(
+        authenticated=True,
+        user_id=user.pk,
+        officer_department_ids=frozenset(officer),
+        reviewer_region_ids=frozenset(reviewer_regions),
+        county_admin_region_ids=frozenset(admin_regions),
+        city_reviewer=city_reviewer,
+        operator=operator,
+        auditor=auditor,
+        evaluator=evaluator,
+        superuser=bool(user.is_superuser),
+    )
+    user._kaifang_roles = roles
+    return roles

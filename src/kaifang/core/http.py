@@ -1,0 +1,35 @@
+"""Turning domain errors into HTTP, and finding the acting user of an API call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from kaifang.core.errors import NotAuthenticated
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+def actor_for(request: HttpRequest) -> Any:
+    """The user behind a request: an API key if one is sent (a bad one is refused), else the session."""
+    cached = getattr(request, "_kaifang_actor", None)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    if token is not None:
+        from kaifang.accounts.selectors import user_for_api_key
+
+        user = user_for_api_key(token)
+        if user is None:
+            raise NotAuthenticated("API 密钥无效、已过期或已吊销。")
+        actor = user
+    else:
+        actor = request.user
+    request._kaifang_actor = actor
+    return actor
