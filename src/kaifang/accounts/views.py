@@ -20,12 +20,17 @@ def register(request: HttpRequest) -> HttpResponse:
         data = request.POST
         try:
             user = services.user_register(
-                actor=request.user, username=data.get("username", ""), password=data.get("password", ""),
-                kind=data.get("kind", User.Kind.CITIZEN), display_name=data.get("display_name", ""),
+                actor=request.user,
+                username=data.get("username", ""),
+                password=data.get("password", ""),
+                kind=data.get("kind", User.Kind.CITIZEN),
+                display_name=data.get("display_name", ""),
                 organization_name=data.get("organization_name", ""),
             )
         except DomainError as exc:
-            ctx.update(data=data, errors=exc.details if isinstance(exc.details, dict) else {}, message=exc.message)
+            ctx.update(
+                data=data, errors=exc.details if isinstance(exc.details, dict) else {}, message=exc.message
+            )
             return render(request, "accounts/register.html", ctx, status=exc.status)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("注册成功，欢迎使用。"))

@@ -9,13 +9,38 @@ from django.http import QueryDict
 from kaifang.catalog.models import Dataset
 
 TEXT_KEYS = (
-    "title", "title_en", "abstract", "resource_category", "domain", "theme", "genre", "format_category",
-    "format_type", "share_type", "share_condition", "share_mode", "open_attribute", "open_condition",
-    "legal_basis", "update_frequency", "contact_name", "contact_phone", "contact_email",
+    "title",
+    "title_en",
+    "abstract",
+    "resource_category",
+    "domain",
+    "theme",
+    "genre",
+    "format_category",
+    "format_type",
+    "share_type",
+    "share_condition",
+    "share_mode",
+    "open_attribute",
+    "open_condition",
+    "legal_basis",
+    "update_frequency",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
 )
 LIST_TEXT_KEYS = ("tags", "related_codes")
-FIELD_KEYS = ("name", "name_en", "data_type", "length", "is_primary_key", "value_range", "share_type",
-              "open_attribute", "sensitivity_grade")
+FIELD_KEYS = (
+    "name",
+    "name_en",
+    "data_type",
+    "length",
+    "is_primary_key",
+    "value_range",
+    "share_type",
+    "open_attribute",
+    "sensitivity_grade",
+)
 MAX_FORM_ROWS = 500
 
 
@@ -29,7 +54,9 @@ def dataset_data_from_post(post: QueryDict) -> dict[str, Any]:
     rows = []
     for i in range(len(columns["name"])):
         row = {k: (columns[k][i] if i < len(columns[k]) else "") for k in FIELD_KEYS}
-        if not any(str(v).strip() for k, v in row.items() if k in ("name", "name_en", "length", "value_range")):
+        if not any(
+            str(v).strip() for k, v in row.items() if k in ("name", "name_en", "length", "value_range")
+        ):
             continue  # an untouched empty row
         row["is_primary_key"] = row["is_primary_key"] == "1"
         for k in ("share_type", "open_attribute", "sensitivity_grade"):

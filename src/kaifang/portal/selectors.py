@@ -12,7 +12,9 @@ from kaifang.catalog.rules import REVIEWED_KEYS
 from kaifang.core.actors import roles_of
 from kaifang.tenancy.models import Department, Region
 
-OPEN = Q(domain_datasets__state__in=CATALOGED_STATES) & ~Q(domain_datasets__open_attribute=OpenAttribute.CLOSED)
+OPEN = Q(domain_datasets__state__in=CATALOGED_STATES) & ~Q(
+    domain_datasets__open_attribute=OpenAttribute.CLOSED
+)
 
 
 def domains_with_counts() -> list[Concept]:
@@ -63,7 +65,7 @@ def dataset_by_code(code: str) -> Dataset | None:
 
 
 def pending_diff(ds: Dataset) -> dict[str, Any]:
-    """What a revision under review would change: scalar keys before/after, and fields added/removed/changed."""
+    """What a revision under review would change: scalar keys before/after; fields added, removed, changed."""
     pending = ds.pending_changes or {}
     scalars = []
     for key in REVIEWED_KEYS:
@@ -81,7 +83,14 @@ def pending_diff(ds: Dataset) -> dict[str, Any]:
         f, p = current[name], proposed[name]
         diffs = [
             {"key": k, "before": getattr(f, k), "after": p.get(k)}
-            for k in ("data_type", "length", "open_attribute", "share_type", "sensitivity_grade", "value_range")
+            for k in (
+                "data_type",
+                "length",
+                "open_attribute",
+                "share_type",
+                "sensitivity_grade",
+                "value_range",
+            )
             if getattr(f, k) != p.get(k)
         ]
         if diffs:

@@ -22,6 +22,8 @@ urlpatterns = [
     path("staff/review/", views.review_queue, name="review"),
     path("staff/duplicates/<int:pk>/settle/", views.duplicate_settle, name="duplicate_settle"),
     path("staff/responsibilities/", views.responsibilities, name="responsibilities"),
-    path("staff/responsibilities/<int:pk>/delete/", views.responsibility_delete, name="responsibility_delete"),
+    path(
+        "staff/responsibilities/<int:pk>/delete/", views.responsibility_delete, name="responsibility_delete"
+    ),
     path("staff/import/", views.catalog_import, name="import"),
 ]

@@ -153,7 +153,11 @@ def _decorate_facets(params: dict[str, str], facets: dict[str, list[dict[str, An
     out = []
     for key in ("domain", "region", "department", "open_attribute", "format", "update_frequency", "theme"):
         items = [
-            {**item, "url": _toggle_url(params, key, str(item["value"])), "active": params.get(key) == str(item["value"])}
+            {
+                **item,
+                "url": _toggle_url(params, key, str(item["value"])),
+                "active": params.get(key) == str(item["value"]),
+            }
             for item in facets.get(key, [])
         ]
         if items:
@@ -180,7 +184,11 @@ def datasets(request: HttpRequest) -> HttpResponse:
         "params": params,
         "facets": _decorate_facets(base, result["facets"]),
         "active_filters": [
-            {"key": k, "value": _facet_label(result["facets"], k, base[k]), "url": _toggle_url(base, k, base[k])}
+            {
+                "key": k,
+                "value": _facet_label(result["facets"], k, base[k]),
+                "url": _toggle_url(base, k, base[k]),
+            }
             for k in csel.FACETS
             if base.get(k)
         ],
@@ -211,14 +219,16 @@ def _dataset_context(request: HttpRequest, ds: Dataset) -> dict[str, Any]:
         "history": list(audit_history(ds).order_by("-created_at")[:50]),
         "open_forms": [OpenForm(f).label for f in ds.open_forms if f in OpenForm.values],
         "can": {
-            "edit": state in (State.DRAFT, State.RETURNED, State.PUBLISHED) and cperm.can_dataset_update(actor, ds),
+            "edit": state in (State.DRAFT, State.RETURNED, State.PUBLISHED)
+            and cperm.can_dataset_update(actor, ds),
             "submit": state in (State.DRAFT, State.RETURNED) and cperm.can_dataset_submit(actor, ds),
             "review_start": state == State.SUBMITTED and cperm.can_dataset_review_start(actor, ds),
             "publish": state in (State.SUBMITTED, State.IN_REVIEW, State.REVISION_IN_REVIEW)
             and cperm.can_dataset_publish(actor, ds),
             "return": state in (State.SUBMITTED, State.IN_REVIEW, State.REVISION_IN_REVIEW)
             and cperm.can_dataset_return(actor, ds),
-            "withdraw": state in (State.PUBLISHED, State.REVISION_IN_REVIEW) and cperm.can_dataset_withdraw(actor, ds),
+            "withdraw": state in (State.PUBLISHED, State.REVISION_IN_REVIEW)
+            and cperm.can_dataset_withdraw(actor, ds),
             "reopen": state == State.WITHDRAWN and cperm.can_dataset_reopen(actor, ds),
         },
         "show_pending": cperm.can_dataset_update(actor, ds) or cperm.can_dataset_publish(actor, ds),
@@ -335,7 +345,9 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
     actor = request.user
     if request.method == "POST":
         data = forms.dataset_data_from_post(request.POST)
-        dept = next((d for d in psel.officer_departments(actor) if d.uscc == request.POST.get("department")), None)
+        dept = next(
+            (d for d in psel.officer_departments(actor) if d.uscc == request.POST.get("department")), None
+        )
         try:
             if dept is None:
                 raise ValidationFailed(details={"department": _("请选择信息资源提供方。")})
@@ -373,7 +385,10 @@ def dataset_edit(request: HttpRequest, slug: str) -> HttpResponse:
         data = forms.dataset_data_from_post(request.POST)
         try:
             csvc.dataset_update(
-                actor=actor, dataset=ds, data=data, lock_version=_int(request.POST.get("lock_version")),
+                actor=actor,
+                dataset=ds,
+                data=data,
+                lock_version=_int(request.POST.get("lock_version")),
                 reason=request.POST.get("reason", "")[:2000],
             )
         except DomainError as exc:
@@ -448,7 +463,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     queue = cperm.review_queue_for(request.user).select_related("department", "region", "domain")
     items = []
     for ds in queue.prefetch_related("fields")[:100]:
-        entry: dict[str, Any] = {"ds": ds, "slug": slug_for_code(ds.code), "code_display": scheme().display(ds.code)}
+        entry: dict[str, Any] = {
+            "ds": ds,
+            "slug": slug_for_code(ds.code),
+            "code_display": scheme().display(ds.code),
+        }
         if ds.state == State.REVISION_IN_REVIEW:
             entry["diff"] = psel.pending_diff(ds)
         items.append(entry)
@@ -466,8 +485,9 @@ def duplicate_settle(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if chosen is None:
             raise ValidationFailed(details={"authoritative": _("请选择权威来源。")})
-        csvc.duplicate_settle(actor=request.user, flag=flag, authoritative=chosen,
-                              reason=request.POST.get("reason", "")[:2000])
+        csvc.duplicate_settle(
+            actor=request.user, flag=flag, authoritative=chosen, reason=request.POST.get("reason", "")[:2000]
+        )
     except DomainError as exc:
         if isinstance(exc, NotFound | Forbidden):
             raise
@@ -488,7 +508,9 @@ def responsibilities(request: HttpRequest) -> HttpResponse:
     ctx: dict[str, Any] = {"overdue": overdue, "errors": {}, "data": {}, "status": 200}
     if request.method == "POST":
         ctx["data"] = request.POST
-        dept = next((d for d in psel.managed_departments(actor) if d.uscc == request.POST.get("department")), None)
+        dept = next(
+            (d for d in psel.managed_departments(actor) if d.uscc == request.POST.get("department")), None
+        )
         try:
             if dept is None:
                 raise ValidationFailed(details={"department": _("请选择部门。")})
@@ -497,8 +519,11 @@ def responsibilities(request: HttpRequest) -> HttpResponse:
             except ValueError:
                 due = None
             tsvc.responsibility_item_create(
-                actor=actor, department=dept, title=request.POST.get("title", ""),
-                domain_code=request.POST.get("domain", ""), due_date=due,  # type: ignore[arg-type]
+                actor=actor,
+                department=dept,
+                title=request.POST.get("title", ""),
+                domain_code=request.POST.get("domain", ""),
+                due_date=due,  # type: ignore[arg-type]
                 notes=request.POST.get("notes", ""),
             )
         except ValidationFailed as exc:
@@ -524,7 +549,9 @@ def responsibility_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if item is None:
         raise NotFound()
     try:
-        tsvc.responsibility_item_delete(actor=request.user, item=item, reason=request.POST.get("reason", "")[:2000])
+        tsvc.responsibility_item_delete(
+            actor=request.user, item=item, reason=request.POST.get("reason", "")[:2000]
+        )
     except ValidationFailed as exc:
         _s, _r, everything = forms.split_errors(exc.details)
         messages.error(request, " ".join(everything) or str(exc.message))
@@ -543,7 +570,9 @@ def catalog_import(request: HttpRequest) -> HttpResponse:
             if upload is None:
                 raise ValidationFailed(details={"file": _("请选择要导入的文件。")})
             rows = parse_upload(upload.name, upload.read())
-            created = csvc.catalog_import(actor=request.user, rows=rows, publish=request.POST.get("publish") == "1")
+            created = csvc.catalog_import(
+                actor=request.user, rows=rows, publish=request.POST.get("publish") == "1"
+            )
         except ImportFailed as exc:
             ctx.update(message=exc.message, report=exc.details)
             status = 422

@@ -22,7 +22,9 @@ def test_logout_is_post_only(client, personas, login):
 
 
 def test_register_valid(client, db):
-    r = client.post("/accounts/register/", {"username": "zhangsan", "password": "a-long-pass-2026", "kind": "citizen"})
+    r = client.post(
+        "/accounts/register/", {"username": "zhangsan", "password": "a-long-pass-2026", "kind": "citizen"}
+    )
     assert r.status_code == 302
     assert User.objects.filter(username="zhangsan").exists()
     assert "zhangsan" in client.get("/").content.decode()

@@ -69,7 +69,7 @@ def test_browse_htmx_returns_partial(client, make_dataset):
     r = client.get("/datasets/?domain=transport", HTTP_HX_REQUEST="true")
     body = r.content.decode()
     assert r.status_code == 200
-    assert body.lstrip().startswith("<div id=\"browse-area\"") or 'id="browse-area"' in body
+    assert body.lstrip().startswith('<div id="browse-area"') or 'id="browse-area"' in body
     assert "<html" not in body
     assert "HX-Request" in r["Vary"]
 
@@ -131,8 +131,12 @@ def test_organization_and_region_pages(client, make_dataset, departments, region
 
 
 def test_section_pages(client, make_dataset):
-    for path, text in (("/services/", "数据服务"), ("/developer/", "kaifang apikey create"),
-                       ("/index/", "开放指数"), ("/interaction/", "交流互动")):
+    for path, text in (
+        ("/services/", "数据服务"),
+        ("/developer/", "kaifang apikey create"),
+        ("/index/", "开放指数"),
+        ("/interaction/", "交流互动"),
+    ):
         r = client.get(path)
         assert r.status_code == 200, path
         assert text in r.content.decode()

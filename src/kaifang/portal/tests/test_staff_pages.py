@@ -14,7 +14,13 @@ from kaifang.tenancy.models import ResponsibilityItem
 
 pytestmark = pytest.mark.django_db
 
-STAFF_URLS = ("/staff/", "/staff/datasets/new/", "/staff/review/", "/staff/responsibilities/", "/staff/import/")
+STAFF_URLS = (
+    "/staff/",
+    "/staff/datasets/new/",
+    "/staff/review/",
+    "/staff/responsibilities/",
+    "/staff/import/",
+)
 
 
 def form_post(**overrides):
@@ -108,9 +114,13 @@ def test_edit_and_stale_lock_version_conflict(login, personas, make_dataset):
     client = login(personas["officer"])
     page = client.get(f"/staff/datasets/{slug}/edit/").content.decode()
     assert f'name="lock_version" value="{ds.lock_version}"' in page
-    ok = client.post(f"/staff/datasets/{slug}/edit/", form_post(title="改过的名称", lock_version=ds.lock_version))
+    ok = client.post(
+        f"/staff/datasets/{slug}/edit/", form_post(title="改过的名称", lock_version=ds.lock_version)
+    )
     assert ok.status_code == 302
-    stale = client.post(f"/staff/datasets/{slug}/edit/", form_post(title="第二次修改", lock_version=ds.lock_version))
+    stale = client.post(
+        f"/staff/datasets/{slug}/edit/", form_post(title="第二次修改", lock_version=ds.lock_version)
+    )
     assert stale.status_code == 409
     assert "该记录已被他人修改，请刷新后重试。" in stale.content.decode()
     assert Dataset.objects.get(pk=ds.pk).title == "改过的名称"
@@ -174,8 +184,12 @@ def test_revision_diff_in_review_queue(login, personas, make_dataset):
     slug = slug_for_code(ds.code)
     client = login(personas["officer"])
     post = form_post(
-        title=ds.title, open_attribute="conditional", open_condition="需签订协议", lock_version=ds.lock_version,
-        field_name=["线路编号", "站点名称", "新增字段"], field_data_type=["C", "C", "N"],
+        title=ds.title,
+        open_attribute="conditional",
+        open_condition="需签订协议",
+        lock_version=ds.lock_version,
+        field_name=["线路编号", "站点名称", "新增字段"],
+        field_data_type=["C", "C", "N"],
         field_length=["16", "64", ""],
     )
     assert client.post(f"/staff/datasets/{slug}/edit/", post).status_code == 302
@@ -195,7 +209,9 @@ def test_duplicate_flag_settle(login, personas, make_dataset):
     assert r.status_code == 302
     flag.refresh_from_db()
     assert flag.status == "open"
-    client.post(f"/staff/duplicates/{flag.pk}/settle/", {"authoritative": a.code, "reason": "教育局为权威来源"})
+    client.post(
+        f"/staff/duplicates/{flag.pk}/settle/", {"authoritative": a.code, "reason": "教育局为权威来源"}
+    )
     flag.refresh_from_db()
     assert flag.status == "settled" and flag.authoritative_id == a.pk
     assert login(personas["officer"]).post(f"/staff/duplicates/{flag.pk}/settle/").status_code == 404
@@ -203,16 +219,23 @@ def test_duplicate_flag_settle(login, personas, make_dataset):
 
 def test_responsibilities(login, personas, departments):
     client = login(personas["reviewer"])
-    r = client.post("/staff/responsibilities/", {
-        "department": departments["transport"].uscc, "title": "公交线路站点信息", "domain": "transport",
-        "due_date": "2020-01-01",
-    })
+    r = client.post(
+        "/staff/responsibilities/",
+        {
+            "department": departments["transport"].uscc,
+            "title": "公交线路站点信息",
+            "domain": "transport",
+            "due_date": "2020-01-01",
+        },
+    )
     assert r.status_code == 302
     item = ResponsibilityItem.objects.get()
     body = client.get("/staff/responsibilities/?overdue=1").content.decode()
     assert "公交线路站点信息" in body
-    bad = client.post("/staff/responsibilities/", {"department": departments["transport"].uscc, "title": "",
-                                                  "domain": "transport", "due_date": "x"})
+    bad = client.post(
+        "/staff/responsibilities/",
+        {"department": departments["transport"].uscc, "title": "", "domain": "transport", "due_date": "x"},
+    )
     assert bad.status_code == 422 and "请填写数据资源名称。" in bad.content.decode()
     client.post(f"/staff/responsibilities/{item.pk}/delete/", {"reason": ""})
     assert ResponsibilityItem.objects.filter(pk=item.pk).exists()
@@ -231,15 +254,32 @@ def _upload(name, content):
 
 def test_import_bad_file_shows_report_and_saves_nothing(login, personas, departments):
     rows = [
-        {"信息资源名称": "好的条目", "信息资源摘要": "摘要", "信息资源提供方": departments["transport"].uscc,
-         "数据领域": "transport", "格式类型": "xlsx", "共享类型": "无条件共享", "更新周期": "每月",
-         "开放属性": "无条件开放", "信息项": "线路编号:C；站点名称:C"},
-        {"信息资源名称": "", "信息资源摘要": "摘要", "信息资源提供方": departments["transport"].uscc,
-         "数据领域": "transport", "格式类型": "xlsx", "共享类型": "无条件共享", "更新周期": "每月",
-         "信息项": "线路编号:C"},
+        {
+            "信息资源名称": "好的条目",
+            "信息资源摘要": "摘要",
+            "信息资源提供方": departments["transport"].uscc,
+            "数据领域": "transport",
+            "格式类型": "xlsx",
+            "共享类型": "无条件共享",
+            "更新周期": "每月",
+            "开放属性": "无条件开放",
+            "信息项": "线路编号:C；站点名称:C",
+        },
+        {
+            "信息资源名称": "",
+            "信息资源摘要": "摘要",
+            "信息资源提供方": departments["transport"].uscc,
+            "数据领域": "transport",
+            "格式类型": "xlsx",
+            "共享类型": "无条件共享",
+            "更新周期": "每月",
+            "信息项": "线路编号:C",
+        },
     ]
     client = login(personas["officer"])
-    r = client.post("/staff/import/", {"file": _upload("cat.json", json.dumps(rows, ensure_ascii=False).encode())})
+    r = client.post(
+        "/staff/import/", {"file": _upload("cat.json", json.dumps(rows, ensure_ascii=False).encode())}
+    )
     body = r.content.decode()
     assert r.status_code == 422
     assert "所有条目均未保存" in body
@@ -249,6 +289,8 @@ def test_import_bad_file_shows_report_and_saves_nothing(login, personas, departm
     r = client.post("/staff/import/", {"file": _upload("cat.txt", b"hello")})
     assert r.status_code == 422 and "只支持 JSON、CSV 或 XLSX 格式的导入文件。" in r.content.decode()
     rows.pop()
-    r = client.post("/staff/import/", {"file": _upload("cat.json", json.dumps(rows, ensure_ascii=False).encode())})
+    r = client.post(
+        "/staff/import/", {"file": _upload("cat.json", json.dumps(rows, ensure_ascii=False).encode())}
+    )
     assert r.status_code == 200 and "好的条目" in r.content.decode()
     assert Dataset.objects.count() == 1
