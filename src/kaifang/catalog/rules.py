@@ -91,7 +91,9 @@ def _text(data: dict[str, Any], key: str, errors: _Errors, *, required: bool, li
 
 
 def _choice(data: dict[str, Any], key: str, choices: Any, errors: _Errors, *, label: str, default: Any = None) -> str:
-    value = data.get(key, default)
+    value = data.get(key)
+    if value in (None, ""):
+        value = default
     if value in (None, ""):
         errors.add(key, _("请选择%(label)s。") % {"label": label})
         return ""

@@ -5,10 +5,17 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 
 from kaifang.core.errors import DomainError
 
+class UnicodeJSONRenderer(JSONRenderer):
+    # Chinese text stays readable in responses instead of \uXXXX escapes.
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=UnicodeJSONRenderer(),
     title="Kaifang 开放 API",
     version="1.0.0",
     urls_namespace="api",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from kaifang.core.errors import NotAuthenticated
+from kaifang.core.errors import Forbidden, NotAuthenticated
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -27,9 +28,15 @@ def actor_for(request: HttpRequest) -> Any:
 
         user = user_for_api_key(token)
         if user is None:
-            raise NotAuthenticated("API 密钥无效、已过期或已吊销。")
+            raise NotAuthenticated(_("API 密钥无效、已过期或已吊销。"))
         actor = user
     else:
         actor = request.user
+        # Cookie sessions are what CSRF attacks ride on; API keys are not sent by browsers on their own.
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and getattr(actor, "is_authenticated", False):
+            from ninja.utils import check_csrf
+
+            if check_csrf(request) is not None:
+                raise Forbidden(_("CSRF 校验失败，请刷新页面后重试。"), code="csrf_failed")
     request._kaifang_actor = actor
     return actor

@@ -1,0 +1,2 @@
+# Personas and factories shared by every test folder.
+pytest_plugins = ["kaifang.core.testing"]

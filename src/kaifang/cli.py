@@ -1,0 +1,177 @@
+"""The `kaifang` command: demo, serve, catalog import, apikey, and Django's own commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kaifang.config.settings")
+    import django
+
+    django.setup()
+
+
+def _prepare(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=verbosity, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup()
+    _prepare()
+    import time
+
+    from kaifang.demo.builder import build_demo
+
+    started = time.monotonic()
+    result = build_demo(stdout=sys.stdout)
+    print(f"示例城市已就绪 (demo city ready) in {time.monotonic() - started:.1f}s: {result.get('datasets', '?')} datasets")
+    print("示例账号 (demo accounts):")
+    for username, password, role in result["accounts"]:
+        print(f"  {username:<16} {password:<20} {role}")
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port, args.workers)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    _prepare()
+    return _serve(args.host, args.port, args.workers)
+
+
+def _serve(host: str, port: int, workers: int) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from kaifang.config.wsgi import application
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return application
+
+    print(f"Kaifang serving at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    Server().run()
+    return 0
+
+
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    _setup()
+    from django.utils import translation
+
+    from kaifang.accounts.models import User
+    from kaifang.catalog.importing import parse_upload
+    from kaifang.catalog.services import catalog_import
+    from kaifang.core.errors import DomainError
+
+    translation.activate(args.language)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"文件不存在 (file not found): {path}", file=sys.stderr)
+        return 2
+    user = User.objects.filter(username=args.user).first()
+    if user is None:
+        print(f"用户不存在 (no such user): {args.user}", file=sys.stderr)
+        return 2
+    try:
+        rows = parse_upload(path.name, path.read_bytes())
+        created = catalog_import(actor=user, rows=rows, publish=args.publish)
+    except DomainError as exc:
+        print(str(exc.message), file=sys.stderr)
+        for err in exc.details if isinstance(exc.details, list) else []:
+            print(f"  第{err['row']}行 [{err['column']}] {err['message']}", file=sys.stderr)
+        if isinstance(exc.details, dict):
+            for k, v in exc.details.items():
+                print(f"  [{k}] {v}", file=sys.stderr)
+        return 1
+    state = "已发布 (published)" if args.publish else "草稿 (drafts)"
+    print(f"导入 {len(created)} 条，状态：{state}")
+    for ds in created:
+        print(f"  {ds.code}  {ds.title}")
+    return 0
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    _setup()
+    from kaifang.accounts.models import User
+    from kaifang.accounts.services import api_key_create
+
+    user = User.objects.filter(username=args.username).first()
+    if user is None:
+        print(f"用户不存在 (no such user): {args.username}", file=sys.stderr)
+        return 2
+    # The command line is the operator's own channel; the key is issued on the user's behalf.
+    _key, secret = api_key_create(actor=user, owner=user, name=args.name)
+    print(secret)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kaifang manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kaifang", description="Kaifang 开放 — public data open platform")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def server_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--host", default="127.0.0.1")
+        sp.add_argument("--port", type=int, default=8000)
+        sp.add_argument("--workers", type=int, default=int(os.environ.get("KAIFANG_WORKERS", "3")))
+
+    demo = sub.add_parser("demo", help="build the demo city, then serve it")
+    demo.add_argument("--no-serve", action="store_true", help="build and exit")
+    server_args(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the production server (gunicorn)")
+    server_args(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    catalog = sub.add_parser("catalog", help="catalog tools")
+    csub = catalog.add_subparsers(dest="catalog_command", required=True)
+    imp = csub.add_parser("import", help="import catalog entries from JSON, CSV or XLSX (all or nothing)")
+    imp.add_argument("file")
+    imp.add_argument("--user", default="operator", help="the account the import acts as")
+    imp.add_argument("--publish", action="store_true", help="publish at once (reviewers only)")
+    imp.add_argument("--language", default="zh-hans", choices=["zh-hans", "en"])
+    imp.set_defaults(func=cmd_catalog_import)
+
+    apikey = sub.add_parser("apikey", help="API keys")
+    asub = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = asub.add_parser("create", help="create an API key for a user and print it once")
+    create.add_argument("username")
+    create.add_argument("--name", default="cli")
+    create.set_defaults(func=cmd_apikey_create)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Named personas and factories for tests (loaded as a pytest plugin by the root conftest.py).
+
+Every persona is a real user with real role assignments; datasets are made through the services.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+PASSWORD = "test-pass-2026"
+
+
+def valid_dataset_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "title": "公交线路站点信息",
+        "abstract": "全市公交线路及站点位置、首末班时间。",
+        "domain": "transport",
+        "theme": "04",
+        "genre": "registry",
+        "service_objects": ["person", "enterprise"],
+        "tags": ["公交", "站点"],
+        "format_category": "spreadsheet",
+        "format_type": "xlsx",
+        "share_type": "unconditional",
+        "share_mode": "platform_api",
+        "open_attribute": "unconditional",
+        "update_frequency": "monthly",
+        "contact_name": "王工",
+        "contact_phone": "0715-8120000",
+        "contact_email": "data@example.cn",
+        "fields": [
+            {"name": "线路编号", "data_type": "C", "length": 16, "is_primary_key": True},
+            {"name": "站点名称", "data_type": "C", "length": 64},
+            {"name": "经度", "data_type": "N", "length": 12},
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def regions(db: Any) -> dict[str, Any]:
+    from kaifang.tenancy.models import Region
+
+    city = Region.objects.create(code="421200", name="咸宁市", name_en="Xianning", level="city", catalog_code="421200")
+    xianan = Region.objects.create(
+        code="421202", name="咸安区", name_en="Xian'an", level="county", parent=city, catalog_code="421202", order=1
+    )
+    jiayu = Region.objects.create(
+        code="421221", name="嘉鱼县", name_en="Jiayu", level="county", parent=city, catalog_code="421221", order=2
+    )
+    zone = Region.objects.create(
+        code="421200GX", name="咸宁高新区", name_en="Xianning Hi-tech Zone", level="zone", parent=city,
+        spatial_parent=xianan, is_standard_code=False, catalog_code="421271", order=9,
+    )
+    return {"city": city, "xianan": xianan, "jiayu": jiayu, "zone": zone}
+
+
+@pytest.fixture
+def departments(regions: dict[str, Any]) -> dict[str, Any]:
+    from kaifang.tenancy.models import Department
+
+    def make(key: str, name: str, short: str, region: Any, seq: str, uscc: str) -> Any:
+        return Department.objects.create(
+            name=name, short_name=short, name_en=key, uscc=uscc, region=region, seq=seq, business_code="015"
+        )
+
+    return {
+        "transport": make("Transport", "咸宁市交通运输局", "市交通运输局", regions["city"], "001", "11421200MB0000001X"),
+        "education": make("Education", "咸宁市教育局", "市教育局", regions["city"], "002", "11421200MB0000002X"),
+        "xianan_edu": make("Xianan Edu", "咸安区教育局", "咸安区教育局", regions["xianan"], "001", "11421202MB0000003X"),
+        "jiayu_edu": make("Jiayu Edu", "嘉鱼县教育局", "嘉鱼县教育局", regions["jiayu"], "001", "11421221MB0000004X"),
+        "zone_econ": make("Zone", "咸宁高新区经济发展局", "高新区经发局", regions["zone"], "001", "11421200MB0000005X"),
+    }
+
+
+def _user(username: str, kind: str = "staff", roles: list[dict[str, Any]] | None = None) -> Any:
+    from kaifang.accounts.models import RoleAssignment, User
+
+    user = User.objects.create_user(username=username, password=PASSWORD, kind=kind, display_name=username)
+    for r in roles or []:
+        RoleAssignment.objects.create(user=user, **r)
+    return user
+
+
+@pytest.fixture
+def personas(departments: dict[str, Any], regions: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "anonymous": None,
+        "citizen": _user("citizen", "citizen"),
+        "enterprise": _user("enterprise", "enterprise"),
+        "officer": _user("officer", roles=[{"role": "officer", "department": departments["transport"]}]),
+        "other_officer": _user("other_officer", roles=[{"role": "officer", "department": departments["education"]}]),
+        "county_officer": _user("county_officer", roles=[{"role": "officer", "department": departments["xianan_edu"]}]),
+        "reviewer": _user("reviewer", roles=[{"role": "reviewer", "region": regions["city"]}]),
+        "reviewer2": _user("reviewer2", roles=[{"role": "reviewer", "region": regions["city"]}]),
+        "county_admin": _user("county_admin", roles=[{"role": "county_admin", "region": regions["xianan"]}]),
+        "operator": _user("operator", roles=[{"role": "operator"}]),
+        "auditor": _user("auditor", roles=[{"role": "auditor"}]),
+        "evaluator": _user("evaluator", roles=[{"role": "evaluator"}]),
+    }
+
+
+@pytest.fixture
+def make_dataset(personas: dict[str, Any], departments: dict[str, Any]) -> Any:
+    """Make a dataset in a given state through the services, as the right people would."""
+    from kaifang.catalog import services
+
+    counter = {"n": 0}
+
+    def make(state: str = "published", department: str = "transport", officer: str = "officer", **data: Any) -> Any:
+        counter["n"] += 1
+        data.setdefault("title", f"测试数据资源{counter['n']}")
+        ds = services.dataset_register(
+            actor=personas[officer], department=departments[department], data=valid_dataset_data(**data)
+        )
+        if state == "draft":
+            return ds
+        ds = services.dataset_submit(actor=personas[officer], dataset=ds)
+        if state == "submitted":
+            return ds
+        if state == "in_review":
+            return services.dataset_review_start(actor=personas["reviewer"], dataset=ds)
+        if state == "returned":
+            return services.dataset_return(actor=personas["reviewer"], dataset=ds, reason="摘要不完整")
+        ds = services.dataset_publish(actor=personas["reviewer"], dataset=ds)
+        if state == "published":
+            return ds
+        if state == "withdrawn":
+            return services.dataset_withdraw(actor=personas["reviewer"], dataset=ds, reason="数据停止更新")
+        raise ValueError(state)
+
+    return make
+
+
+@pytest.fixture
+def login(client: Any) -> Any:
+    def do(user: Any) -> Any:
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return do
+
+
+def due(days: int) -> datetime.date:
+    return datetime.date.today() + datetime.timedelta(days=days)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    # PBKDF2's deliberate slowness would dominate a suite that makes a dozen personas per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
