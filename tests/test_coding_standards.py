@@ -15,7 +15,8 @@ NO_PERMISSION_NEEDED: set[str] = set()
 
 def _public_functions(module) -> set[str]:
     return {
-        name for name, obj in inspect.getmembers(module, inspect.isfunction)
+        name
+        for name, obj in inspect.getmembers(module, inspect.isfunction)
         if obj.__module__ == module.__name__ and not name.startswith("_")
     }
 
@@ -35,7 +36,11 @@ def test_every_service_calls_its_permission(app):
     path = ROOT / app / "services.py"
     tree = ast.parse(path.read_text())
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.name != "dataset_snapshot":
+        if (
+            isinstance(node, ast.FunctionDef)
+            and not node.name.startswith("_")
+            and node.name != "dataset_snapshot"
+        ):
             source = ast.unparse(node)
             assert f"can_{node.name}(" in source, f"{app}.services.{node.name} does not call can_{node.name}"
 

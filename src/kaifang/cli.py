@@ -32,7 +32,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     result = build_demo(stdout=sys.stdout)
-    print(f"示例城市已就绪 (demo city ready) in {time.monotonic() - started:.1f}s: {result.get('datasets', '?')} datasets")
+    print(
+        f"示例城市已就绪 (demo city ready) in {time.monotonic() - started:.1f}s: {result.get('datasets', '?')} datasets"
+    )
     print("示例账号 (demo accounts):")
     for username, password, role in result["accounts"]:
         print(f"  {username:<16} {password:<20} {role}")

@@ -13,7 +13,10 @@ class RoleInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     inlines = [RoleInline]
     list_display = ("username", "display_name", "kind", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Kaifang", {"fields": ("kind", "display_name", "organization_name", "real_name_level")}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Kaifang", {"fields": ("kind", "display_name", "organization_name", "real_name_level")}),
+    )
 
 
 @admin.register(ApiKey)

@@ -22,8 +22,13 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "username": actor.username,
         "display_name": actor.display_name,
         "kind": actor.kind,
-        "roles": [{"role": r.role, "department": r.department.uscc if r.department_id else None,
-                   "region": r.region.code if r.region_id else None}
-                  for r in actor.roles.select_related("department", "region")],
+        "roles": [
+            {
+                "role": r.role,
+                "department": r.department.uscc if r.department_id else None,
+                "region": r.region.code if r.region_id else None,
+            }
+            for r in actor.roles.select_related("department", "region")
+        ],
         "is_staff_member": roles.is_staff_member,
     }

@@ -37,11 +37,15 @@ class RoleAssignment(models.Model):
     department = models.ForeignKey(
         "tenancy.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    region = models.ForeignKey("tenancy.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        "tenancy.Region", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "department", "region"], name="role_assignment_unique")
+            models.UniqueConstraint(
+                fields=["user", "role", "department", "region"], name="role_assignment_unique"
+            )
         ]
         verbose_name = _("角色")
         verbose_name_plural = _("角色")
@@ -63,6 +67,9 @@ class ApiKey(models.Model):
     class Meta:
         verbose_name = _("API 密钥")
         verbose_name_plural = _("API 密钥")
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.user_id})"
 
     @staticmethod
     def hash_secret(secret: str) -> str:

@@ -34,7 +34,12 @@ def _check_new_user(username: str, password: str) -> dict[str, str]:
 
 @transaction.atomic
 def user_register(
-    *, actor: Any, username: str, password: str, kind: str = User.Kind.CITIZEN, display_name: str = "",
+    *,
+    actor: Any,
+    username: str,
+    password: str,
+    kind: str = User.Kind.CITIZEN,
+    display_name: str = "",
     organization_name: str = "",
 ) -> User:
     """Public self-registration of a citizen, enterprise or institution."""
@@ -51,7 +56,10 @@ def user_register(
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                username=username, password=password, kind=kind, display_name=display_name[:64],
+                username=username,
+                password=password,
+                kind=kind,
+                display_name=display_name[:64],
                 organization_name=organization_name[:128],
             )
     except IntegrityError as exc:  # two submissions racing for one name
@@ -83,11 +91,24 @@ def staff_user_create(
         username=username, password=password, kind=User.Kind.STAFF, display_name=display_name[:64]
     )
     for r in roles:
-        RoleAssignment.objects.create(user=user, role=r["role"], department=r.get("department"), region=r.get("region"))
+        RoleAssignment.objects.create(
+            user=user, role=r["role"], department=r.get("department"), region=r.get("region")
+        )
     audit_record(
-        actor=actor, action="staff_user_create", target=user,
-        after={"username": username, "roles": [{"role": r["role"], "department": getattr(r.get("department"), "uscc", None),
-                                                 "region": getattr(r.get("region"), "code", None)} for r in roles]},
+        actor=actor,
+        action="staff_user_create",
+        target=user,
+        after={
+            "username": username,
+            "roles": [
+                {
+                    "role": r["role"],
+                    "department": getattr(r.get("department"), "uscc", None),
+                    "region": getattr(r.get("region"), "code", None),
+                }
+                for r in roles
+            ],
+        },
     )
     return user
 
@@ -99,8 +120,12 @@ def api_key_create(*, actor: Any, owner: User, name: str = "default") -> tuple[A
         raise Forbidden()
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(user=owner, name=(name or "default")[:64], prefix=prefix, digest=ApiKey.hash_secret(secret))
-    audit_record(actor=actor, action="api_key_create", target=key, after={"user": owner.username, "prefix": prefix})
+    key = ApiKey.objects.create(
+        user=owner, name=(name or "default")[:64], prefix=prefix, digest=ApiKey.hash_secret(secret)
+    )
+    audit_record(
+        actor=actor, action="api_key_create", target=key, after={"user": owner.username, "prefix": prefix}
+    )
     return key, f"kf_{prefix}_{secret}"
 
 
@@ -111,5 +136,7 @@ def api_key_revoke(*, actor: Any, key: ApiKey, reason: str = "") -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, action="api_key_revoke", target=key, reason=reason, after={"prefix": key.prefix})
+    audit_record(
+        actor=actor, action="api_key_revoke", target=key, reason=reason, after={"prefix": key.prefix}
+    )
     return key

@@ -24,7 +24,9 @@ router = Router(tags=["catalog"])
 
 
 class DatasetFilters(Schema):
-    catalog: str = PydField("open", pattern="^(open|sharing|resource)$", description="open / sharing / resource")
+    catalog: str = PydField(
+        "open", pattern="^(open|sharing|resource)$", description="open / sharing / resource"
+    )
     q: str = PydField("", max_length=200)
     domain: str = PydField("", max_length=32)
     department: str = PydField("", max_length=32, description="提供方统一社会信用代码")
@@ -92,7 +94,10 @@ def register_dataset(request: HttpRequest, payload: DatasetIn) -> tuple[int, dic
 def update_dataset(request: HttpRequest, slug: str, payload: DatasetIn) -> dict[str, Any]:
     actor = _authenticated(request)
     ds = services.dataset_update(
-        actor=actor, dataset=_dataset(request, slug), data=payload.dict(), lock_version=payload.lock_version,
+        actor=actor,
+        dataset=_dataset(request, slug),
+        data=payload.dict(),
+        lock_version=payload.lock_version,
         reason=payload.reason,
     )
     return dataset_out(ds, include_pending=True)
@@ -106,7 +111,14 @@ def _action(request: HttpRequest, slug: str, payload: ActionIn, service: Any, **
 
 @router.post("/datasets/{slug}/submit", summary="提交审核")
 def submit_dataset(request: HttpRequest, slug: str, payload: ActionIn) -> dict[str, Any]:
-    return _action(request, slug, payload, services.dataset_submit, reason=payload.reason, lock_version=payload.lock_version)
+    return _action(
+        request,
+        slug,
+        payload,
+        services.dataset_submit,
+        reason=payload.reason,
+        lock_version=payload.lock_version,
+    )
 
 
 @router.post("/datasets/{slug}/review-start", summary="开始审核")
@@ -116,17 +128,38 @@ def start_review(request: HttpRequest, slug: str, payload: ActionIn) -> dict[str
 
 @router.post("/datasets/{slug}/publish", summary="审核通过并发布")
 def publish_dataset(request: HttpRequest, slug: str, payload: ActionIn) -> dict[str, Any]:
-    return _action(request, slug, payload, services.dataset_publish, reason=payload.reason, lock_version=payload.lock_version)
+    return _action(
+        request,
+        slug,
+        payload,
+        services.dataset_publish,
+        reason=payload.reason,
+        lock_version=payload.lock_version,
+    )
 
 
 @router.post("/datasets/{slug}/return", summary="退回（须说明理由）")
 def return_dataset(request: HttpRequest, slug: str, payload: ActionIn) -> dict[str, Any]:
-    return _action(request, slug, payload, services.dataset_return, reason=payload.reason, lock_version=payload.lock_version)
+    return _action(
+        request,
+        slug,
+        payload,
+        services.dataset_return,
+        reason=payload.reason,
+        lock_version=payload.lock_version,
+    )
 
 
 @router.post("/datasets/{slug}/withdraw", summary="撤回已发布的数据资源")
 def withdraw_dataset(request: HttpRequest, slug: str, payload: ActionIn) -> dict[str, Any]:
-    return _action(request, slug, payload, services.dataset_withdraw, reason=payload.reason, lock_version=payload.lock_version)
+    return _action(
+        request,
+        slug,
+        payload,
+        services.dataset_withdraw,
+        reason=payload.reason,
+        lock_version=payload.lock_version,
+    )
 
 
 @router.post("/datasets/{slug}/reopen", summary="重新编辑已撤回的数据资源")
@@ -148,11 +181,15 @@ def settle_duplicate(request: HttpRequest, flag_id: int, payload: SettleIn) -> d
     if flag is None:
         raise NotFound()
     authoritative = selectors.get_dataset_for(actor, code_from_slug(payload.authoritative))
-    flag = services.duplicate_settle(actor=actor, flag=flag, authoritative=authoritative, reason=payload.reason)
+    flag = services.duplicate_settle(
+        actor=actor, flag=flag, authoritative=authoritative, reason=payload.reason
+    )
     return {"id": flag.pk, "status": flag.status, "authoritative": flag.authoritative.code}
 
 
-@router.post("/catalog/import", response={201: dict}, summary="导入目录（JSON/CSV/XLSX，全部成功或全部不保存）")
+@router.post(
+    "/catalog/import", response={201: dict}, summary="导入目录（JSON/CSV/XLSX，全部成功或全部不保存）"
+)
 def import_catalog(
     request: HttpRequest, file: File[UploadedFile], publish: Form[bool] = False
 ) -> tuple[int, dict[str, Any]]:

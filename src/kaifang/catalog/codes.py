@@ -45,7 +45,9 @@ class CodeScheme:
         sep = re.escape(self.separator)
         return re.compile(rf"^(\d{{{self.classification_length}}}){sep}(\d{{{self.sequence_length}}})$")
 
-    def classification_code(self, *, category: str, item: str, subitem: str, region: str, department_seq: str) -> str:
+    def classification_code(
+        self, *, category: str, item: str, subitem: str, region: str, department_seq: str
+    ) -> str:
         code = f"{category}{item}{subitem}{region}{department_seq}"
         if len(code) != self.classification_length or not code.isdigit():
             raise CodeError(_("分类码结构错误：%(code)s") % {"code": code})
@@ -69,7 +71,12 @@ class CodeScheme:
         if not m:
             raise CodeError(
                 _("信息资源代码“%(code)s”格式不正确：应为%(n)s位分类码、“%(sep)s”和%(m)s位顺序码。")
-                % {"code": code[:60], "n": self.classification_length, "sep": self.separator, "m": self.sequence_length}
+                % {
+                    "code": code[:60],
+                    "n": self.classification_length,
+                    "sep": self.separator,
+                    "m": self.sequence_length,
+                }
             )
         classification, sequence = m.group(1), m.group(2)
         parts: dict[str, Any] = {}

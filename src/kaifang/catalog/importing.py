@@ -72,10 +72,22 @@ FIELD_COLUMNS = {
 }
 KNOWN_KEYS = set(COLUMNS.values()) | {"department"}
 FORMAT_GUESS = {
-    "xls": "spreadsheet", "xlsx": "spreadsheet", "et": "spreadsheet", "csv": "spreadsheet",
-    "json": "self", "xml": "self", "geojson": "self", "api": "service", "接口": "service",
-    "pdf": "document", "doc": "document", "docx": "document", "ofd": "document", "txt": "document",
-    "jpg": "image", "png": "image",
+    "xls": "spreadsheet",
+    "xlsx": "spreadsheet",
+    "et": "spreadsheet",
+    "csv": "spreadsheet",
+    "json": "self",
+    "xml": "self",
+    "geojson": "self",
+    "api": "service",
+    "接口": "service",
+    "pdf": "document",
+    "doc": "document",
+    "docx": "document",
+    "ofd": "document",
+    "txt": "document",
+    "jpg": "image",
+    "png": "image",
 }
 
 
@@ -184,7 +196,11 @@ def normalize_row(raw: dict[str, Any]) -> dict[str, Any]:
         if row.get(key):
             row[key] = concept_code(key, row[key])
     if isinstance(row.get("service_objects"), str):
-        row["service_objects"] = [concept_code("service_object", v) for v in re.split(r"[;；,，、]", row["service_objects"]) if v.strip()]
+        row["service_objects"] = [
+            concept_code("service_object", v)
+            for v in re.split(r"[;；,，、]", row["service_objects"])
+            if v.strip()
+        ]
     if row.get("format_type") and not row.get("format_category"):
         row["format_category"] = FORMAT_GUESS.get(str(row["format_type"]).lower(), "self")
     return row
@@ -211,7 +227,9 @@ def parse_fields_cell(text: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValidationFailed(details={"fields": _("信息项不是有效的 JSON：%(e)s") % {"e": exc.msg}}) from exc
+            raise ValidationFailed(
+                details={"fields": _("信息项不是有效的 JSON：%(e)s") % {"e": exc.msg}}
+            ) from exc
     items = []
     for part in re.split(r"[;；\n]", text):
         if not part.strip():
@@ -225,8 +243,14 @@ def concept_code(scheme_key: str, value: Any) -> Any:
     """Vocabulary values may be given as code or label (数据领域 '交通运输' or 'transport')."""
     if not isinstance(value, str):
         return value
-    scheme = {"domain": "domain", "theme": "theme", "genre": "genre", "service_object": "service_object"}[scheme_key]
-    c = Concept.objects.filter(scheme=scheme).filter(Q(code=value) | Q(label=value) | Q(label_en__iexact=value)).first()
+    scheme = {"domain": "domain", "theme": "theme", "genre": "genre", "service_object": "service_object"}[
+        scheme_key
+    ]
+    c = (
+        Concept.objects.filter(scheme=scheme)
+        .filter(Q(code=value) | Q(label=value) | Q(label_en__iexact=value))
+        .first()
+    )
     return c.code if c else value[:16]
 
 

@@ -32,14 +32,18 @@ class Concept(models.Model):
     code = models.CharField(max_length=16)
     label = models.CharField(max_length=64)
     label_en = models.CharField(max_length=128, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     order = models.PositiveSmallIntegerField(default=0)
     # For domains: "key" (the 15 deep-opening domains) or "initial" (the 7 initial ones).
     group = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["scheme", "order", "code"]
-        constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="concept_code_unique_in_scheme")]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="concept_code_unique_in_scheme")
+        ]
         verbose_name = _("分类条目")
         verbose_name_plural = _("分类条目")
 
@@ -55,7 +59,10 @@ class Dataset(models.Model):
     department = models.ForeignKey("tenancy.Department", on_delete=models.PROTECT, related_name="datasets")
     region = models.ForeignKey("tenancy.Region", on_delete=models.PROTECT, related_name="datasets")
     resource_category = models.CharField(
-        _("资源属性分类"), max_length=1, choices=ResourceCategory.choices, default=ResourceCategory.DEPARTMENTAL
+        _("资源属性分类"),
+        max_length=1,
+        choices=ResourceCategory.choices,
+        default=ResourceCategory.DEPARTMENTAL,
     )
     classification_code = models.CharField(_("信息资源分类码"), max_length=24)
     domain = models.ForeignKey(Concept, on_delete=models.PROTECT, related_name="domain_datasets")
@@ -78,7 +85,9 @@ class Dataset(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     contact_email = models.EmailField(_("联系邮箱"), blank=True)
-    state = models.CharField(_("状态"), max_length=24, choices=State.choices, default=State.DRAFT, db_index=True)
+    state = models.CharField(
+        _("状态"), max_length=24, choices=State.choices, default=State.DRAFT, db_index=True
+    )
     # Optimistic lock: every write must name the version it read; a stale one is refused.
     lock_version = models.PositiveIntegerField(default=1)
     # Changes to a published entry that must be reviewed before the public sees them.
@@ -86,7 +95,9 @@ class Dataset(models.Model):
     return_reason = models.TextField(blank=True)
     publish_date = models.DateField(_("发布日期"), null=True, blank=True)
     is_sample = models.BooleanField(_("示例数据"), default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -166,6 +177,9 @@ class CodeSequence(models.Model):
     prefix = models.CharField(max_length=32, unique=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.last}"
+
 
 class DuplicateFlag(models.Model):
     """One data, one source (一数一源): two departments registered the same data item."""
@@ -178,15 +192,22 @@ class DuplicateFlag(models.Model):
     other = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
     item_key = models.CharField(_("数据项"), max_length=128)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
-    authoritative = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    authoritative = models.ForeignKey(
+        Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["dataset", "other", "item_key"], name="duplicate_flag_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "other", "item_key"], name="duplicate_flag_unique")
+        ]
         verbose_name = _("重复数据标记")
         verbose_name_plural = _("重复数据标记")
+
+    def __str__(self) -> str:
+        return self.item_key
 
     @property
     def audit_key(self) -> str:

@@ -86,11 +86,17 @@ def _text(data: dict[str, Any], key: str, errors: _Errors, *, required: bool, li
     if required and not value:
         errors.add(key, _("请填写%(label)s。") % {"label": label})
     if len(value) > limit:
-        errors.add(key, _("%(label)s不能超过%(n)s个字符（现为%(m)s个）。") % {"label": label, "n": limit, "m": len(value)})
+        errors.add(
+            key,
+            _("%(label)s不能超过%(n)s个字符（现为%(m)s个）。")
+            % {"label": label, "n": limit, "m": len(value)},
+        )
     return value
 
 
-def _choice(data: dict[str, Any], key: str, choices: Any, errors: _Errors, *, label: str, default: Any = None) -> str:
+def _choice(
+    data: dict[str, Any], key: str, choices: Any, errors: _Errors, *, label: str, default: Any = None
+) -> str:
     value = data.get(key)
     if value in (None, ""):
         value = default
@@ -115,7 +121,9 @@ def coerce_choice(choices: Any, value: Any) -> str | None:
     return None
 
 
-def _list_of_text(data: dict[str, Any], key: str, errors: _Errors, *, label: str, limit_items: int, limit: int) -> list[str]:
+def _list_of_text(
+    data: dict[str, Any], key: str, errors: _Errors, *, label: str, limit_items: int, limit: int
+) -> list[str]:
     value = data.get(key) or []
     if isinstance(value, str):
         value = [v for v in re.split(r"[;；,，、]", value)]
@@ -162,7 +170,9 @@ def validate_fields(raw: Any, errors: _Errors) -> list[dict[str, Any]]:
                 fe.add("length", _("数据长度必须是1到1000000之间的整数。"))
                 length = None
         grade = _choice(item, "sensitivity_grade", Grade, fe, label=_("分级"), default=Grade.G1.value)
-        share = _choice(item, "share_type", ShareType, fe, label=_("共享属性"), default=ShareType.UNCONDITIONAL.value)
+        share = _choice(
+            item, "share_type", ShareType, fe, label=_("共享属性"), default=ShareType.UNCONDITIONAL.value
+        )
         open_attr = item.get("open_attribute") or (default_open_attribute(grade) if grade else "")
         open_attr = coerce_choice(OpenAttribute, open_attr) or ""
         if not open_attr:
@@ -207,21 +217,36 @@ def validate_dataset_input(data: dict[str, Any]) -> dict[str, Any]:
     c["title_en"] = _text(data, "title_en", e, required=False, limit=200, label=_("英文名称"))
     c["abstract"] = _text(data, "abstract", e, required=True, limit=MAX_ABSTRACT, label=_("信息资源摘要"))
     c["resource_category"] = _choice(
-        data, "resource_category", ResourceCategory, e, label=_("资源属性分类"), default=ResourceCategory.DEPARTMENTAL
+        data,
+        "resource_category",
+        ResourceCategory,
+        e,
+        label=_("资源属性分类"),
+        default=ResourceCategory.DEPARTMENTAL,
     )
     for key, label in (("domain", _("数据领域")),):
         c[key] = _text(data, key, e, required=True, limit=16, label=label)
     for key, label in (("theme", _("主题分类")), ("genre", _("体裁分类"))):
         c[key] = _text(data, key, e, required=False, limit=16, label=label)
-    c["service_objects"] = _list_of_text(data, "service_objects", e, label=_("服务对象"), limit_items=10, limit=16)
+    c["service_objects"] = _list_of_text(
+        data, "service_objects", e, label=_("服务对象"), limit_items=10, limit=16
+    )
     c["tags"] = _list_of_text(data, "tags", e, label=_("标签"), limit_items=MAX_TAGS, limit=MAX_TAG)
     c["format_category"] = _choice(data, "format_category", FormatCategory, e, label=_("格式分类"))
     c["format_type"] = _text(data, "format_type", e, required=True, limit=32, label=_("格式类型"))
     c["share_type"] = _choice(data, "share_type", ShareType, e, label=_("共享类型"))
-    c["share_condition"] = _text(data, "share_condition", e, required=False, limit=MAX_CONDITION, label=_("共享条件"))
-    c["share_mode"] = _choice(data, "share_mode", ShareMode, e, label=_("共享方式"), default=ShareMode.PLATFORM_API)
-    c["open_condition"] = _text(data, "open_condition", e, required=False, limit=MAX_CONDITION, label=_("开放条件"))
-    c["legal_basis"] = _text(data, "legal_basis", e, required=False, limit=MAX_CONDITION, label=_("不予开放依据"))
+    c["share_condition"] = _text(
+        data, "share_condition", e, required=False, limit=MAX_CONDITION, label=_("共享条件")
+    )
+    c["share_mode"] = _choice(
+        data, "share_mode", ShareMode, e, label=_("共享方式"), default=ShareMode.PLATFORM_API
+    )
+    c["open_condition"] = _text(
+        data, "open_condition", e, required=False, limit=MAX_CONDITION, label=_("开放条件")
+    )
+    c["legal_basis"] = _text(
+        data, "legal_basis", e, required=False, limit=MAX_CONDITION, label=_("不予开放依据")
+    )
     c["update_frequency"] = _choice(data, "update_frequency", UpdateFrequency, e, label=_("更新周期"))
     forms = _list_of_text(data, "open_forms", e, label=_("开放方式"), limit_items=4, limit=16)
     c["open_forms"] = []
@@ -231,7 +256,9 @@ def validate_dataset_input(data: dict[str, Any]) -> dict[str, Any]:
             e.add("open_forms", _("开放方式“%(v)s”无效。") % {"v": f})
         else:
             c["open_forms"].append(v)
-    c["related_codes"] = _list_of_text(data, "related_codes", e, label=_("关联资源代码"), limit_items=50, limit=40)
+    c["related_codes"] = _list_of_text(
+        data, "related_codes", e, label=_("关联资源代码"), limit_items=50, limit=40
+    )
     for code in c["related_codes"]:
         try:
             scheme().parse_resource(code)
@@ -250,7 +277,11 @@ def validate_dataset_input(data: dict[str, Any]) -> dict[str, Any]:
     grade = max_grade([f["sensitivity_grade"] for f in c["fields"] if f["sensitivity_grade"]])
     c["sensitivity_grade"] = grade
     open_grade = max_grade(
-        [f["sensitivity_grade"] for f in c["fields"] if f["open_attribute"] != OpenAttribute.CLOSED and f["sensitivity_grade"]]
+        [
+            f["sensitivity_grade"]
+            for f in c["fields"]
+            if f["open_attribute"] != OpenAttribute.CLOSED and f["sensitivity_grade"]
+        ]
     )
     raw_open = data.get("open_attribute") or default_open_attribute(grade)
     c["open_attribute"] = coerce_choice(OpenAttribute, raw_open) or ""
@@ -278,8 +309,10 @@ def _check_cross_rules(c: dict[str, Any], open_grade: str, e: _Errors) -> None:
             _("按分级规则，含%(grade)s信息项的数据资源最多只能%(ceiling)s。")
             % {"grade": Grade(open_grade).label, "ceiling": OpenAttribute(open_ceiling(open_grade)).label},
         )
-    if open_attr != OpenAttribute.CLOSED and c["fields"] and all(
-        f["open_attribute"] == OpenAttribute.CLOSED for f in c["fields"]
+    if (
+        open_attr != OpenAttribute.CLOSED
+        and c["fields"]
+        and all(f["open_attribute"] == OpenAttribute.CLOSED for f in c["fields"])
     ):
         e.add("open_attribute", _("所有信息项都不予开放时，数据资源也只能不予开放。"))
     if open_attr != OpenAttribute.CLOSED and not c["open_forms"]:

@@ -96,7 +96,11 @@ def dataset_summary(ds: Dataset) -> dict[str, Any]:
         "title": ds.title,
         "title_en": ds.title_en,
         "abstract": ds.abstract[:300],
-        "department": {"uscc": ds.department.uscc, "name": ds.department.name, "short_name": ds.department.short_name},
+        "department": {
+            "uscc": ds.department.uscc,
+            "name": ds.department.name,
+            "short_name": ds.department.short_name,
+        },
         "region": {"code": ds.region.code, "name": ds.region.name},
         "domain": _concept(ds.domain),
         "open_attribute": _labelled(OpenAttribute, ds.open_attribute),
@@ -151,8 +155,14 @@ def dataset_out(ds: Dataset, *, include_pending: bool = False) -> dict[str, Any]
                 for f in ds.fields.all()
             ],
             "distributions": [
-                {"kind": d.kind, "title": d.title, "media_type": d.media_type, "access_url": d.access_url,
-                 "byte_size": d.byte_size, "checksum": d.checksum}
+                {
+                    "kind": d.kind,
+                    "title": d.title,
+                    "media_type": d.media_type,
+                    "access_url": d.access_url,
+                    "byte_size": d.byte_size,
+                    "checksum": d.checksum,
+                }
                 for d in ds.distributions.all()
             ],
         }

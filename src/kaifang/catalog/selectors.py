@@ -80,7 +80,9 @@ def _search(qs: QuerySet[Dataset], q: str) -> QuerySet[Dataset]:
     # Plain substring match over title, abstract and tags; the search issue replaces this with a
     # segmented index behind the same function.
     for term in q.split()[:8]:
-        qs = qs.filter(Q(title__icontains=term) | Q(abstract__icontains=term) | Q(tags__icontains=term) | Q(code=term))
+        qs = qs.filter(
+            Q(title__icontains=term) | Q(abstract__icontains=term) | Q(tags__icontains=term) | Q(code=term)
+        )
     return qs
 
 
@@ -115,9 +117,16 @@ def facet_counts(base: QuerySet[Dataset], query: BrowseQuery) -> dict[str, list[
     }
     for facet, (key, label, order) in specs.items():
         qs = _apply_filters(base, query, skip=facet).exclude(**{f"{key}__isnull": True})
-        rows = qs.values(key, label, *( [order] if order else [])).annotate(n=Count("id"))
-        items = [{"value": r[key], "label": r[label], "count": r["n"], "_o": r.get(order) if order else 0} for r in rows]
-        items.sort(key=lambda i: (-i["count"], i["_o"] or 0) if facet == "department" else (i["_o"] or 0, -i["count"]))
+        rows = qs.values(key, label, *([order] if order else [])).annotate(n=Count("id"))
+        items = [
+            {"value": r[key], "label": r[label], "count": r["n"], "_o": r.get(order) if order else 0}
+            for r in rows
+        ]
+        items.sort(
+            key=lambda i: (
+                (-i["count"], i["_o"] or 0) if facet == "department" else (i["_o"] or 0, -i["count"])
+            )
+        )
         for i in items:
             i.pop("_o")
         out[facet] = items
@@ -129,7 +138,9 @@ def facet_counts(base: QuerySet[Dataset], query: BrowseQuery) -> dict[str, list[
         qs = _apply_filters(base, query, skip=facet)
         counts = dict(qs.values_list(field).annotate(n=Count("id")).values_list(field, "n"))
         out[facet] = [
-            {"value": c.value, "label": str(c.label), "count": counts[c.value]} for c in choices if counts.get(c.value)
+            {"value": c.value, "label": str(c.label), "count": counts[c.value]}
+            for c in choices
+            if counts.get(c.value)
         ]
     return out
 
@@ -147,8 +158,11 @@ def stats() -> dict[str, Any]:
     covered = key_domains.filter(domain_datasets__in=open_qs).distinct().count()
     from kaifang.tenancy.models import Department, Region
 
+    # The plan addresses the high-tech zone as a peer of the six counties: seven county-level units.
+    COUNTY_LEVELS = (Region.Level.COUNTY, Region.Level.ZONE)
+
     counties_with_data = (
-        Region.objects.filter(level=Region.Level.COUNTY, datasets__in=open_qs).distinct().count()
+        Region.objects.filter(level__in=COUNTY_LEVELS, datasets__in=open_qs).distinct().count()
     )
     rate = cataloging_rate()
     return {
@@ -158,7 +172,7 @@ def stats() -> dict[str, Any]:
         "domains_covered": covered,
         "key_domains": key_domains.count(),
         "counties_covered": counties_with_data,
-        "counties": Region.objects.filter(level=Region.Level.COUNTY).count(),
+        "counties": Region.objects.filter(level__in=COUNTY_LEVELS).count(),
         "departments": Department.objects.count(),
         "departments_with_data": Department.objects.filter(datasets__in=open_qs).distinct().count(),
         "cataloging_rate": rate["rate"],
@@ -169,3 +183,26 @@ def stats() -> dict[str, Any]:
 
 def label(choices: Any, value: str) -> str:
     return label_of(choices, value)
+
+
+def get_distribution_file_for(actor: Any, relative: str) -> tuple[Any, Any]:
+    """A stored file of a distribution the actor may see, as (path, distribution); NotFound otherwise."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from kaifang.catalog.models import Distribution
+
+    root = (Path(settings.KAIFANG_HOME) / "files").resolve()
+    path = (root / relative).resolve()
+    # Refuse anything that escapes the files folder (../, absolute paths, symlinks out).
+    if root not in path.parents or not path.is_file():
+        raise NotFound()
+    dist = (
+        Distribution.objects.filter(access_url=f"/files/{relative}", dataset__in=datasets_visible_to(actor))
+        .select_related("dataset")
+        .first()
+    )
+    if dist is None:
+        raise NotFound()
+    return path, dist

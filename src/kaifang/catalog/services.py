@@ -89,11 +89,17 @@ def _field_dict(f: Field) -> dict[str, Any]:
 def _concept(scheme_name: str, code: str, key: str, *, required: bool) -> Concept | None:
     if not code:
         if required:
-            raise ValidationFailed(details={key: _("请选择%(label)s。") % {"label": Concept.Scheme(scheme_name).label}})
+            raise ValidationFailed(
+                details={key: _("请选择%(label)s。") % {"label": Concept.Scheme(scheme_name).label}}
+            )
         return None
     c = Concept.objects.filter(scheme=scheme_name, code=code).first()
     if c is None:
-        raise ValidationFailed(details={key: _("%(label)s“%(v)s”不存在。") % {"label": Concept.Scheme(scheme_name).label, "v": code}})
+        raise ValidationFailed(
+            details={
+                key: _("%(label)s“%(v)s”不存在。") % {"label": Concept.Scheme(scheme_name).label, "v": code}
+            }
+        )
     return c
 
 
@@ -151,7 +157,9 @@ def _classification_for(department: Department, category: str) -> str:
 
 
 @transaction.atomic
-def dataset_register(*, actor: Any, department: Department, data: dict[str, Any], is_sample: bool = False) -> Dataset:
+def dataset_register(
+    *, actor: Any, department: Department, data: dict[str, Any], is_sample: bool = False
+) -> Dataset:
     """Register a new catalog entry as a draft and give it its permanent code."""
     _require(perm.can_dataset_register(actor, department))
     return _create(actor=actor, department=department, data=data, is_sample=is_sample)
@@ -225,16 +233,26 @@ def dataset_update(
     ds.save()
     ds.service_objects.set(vocab["service_objects"])
     audit_record(
-        actor=actor, action="dataset_update", target=ds, reason=reason, before=before, after=dataset_snapshot(ds) | (
-            {"pending_changes": ds.pending_changes} if ds.pending_changes else {}
-        )
+        actor=actor,
+        action="dataset_update",
+        target=ds,
+        reason=reason,
+        before=before,
+        after=dataset_snapshot(ds) | ({"pending_changes": ds.pending_changes} if ds.pending_changes else {}),
     )
     return ds
 
 
 def _transition(
-    *, actor: Any, dataset: Dataset, action: str, allowed_from: tuple[str, ...], to: str, reason: str = "",
-    lock_version: int | None = None, mutate: Any = None
+    *,
+    actor: Any,
+    dataset: Dataset,
+    action: str,
+    allowed_from: tuple[str, ...],
+    to: str,
+    reason: str = "",
+    lock_version: int | None = None,
+    mutate: Any = None,
 ) -> Dataset:
     ds = _lock(dataset)
     _check_version(ds, lock_version)
@@ -248,12 +266,16 @@ def _transition(
         mutate(ds)
     ds.lock_version += 1
     ds.save()
-    audit_record(actor=actor, action=action, target=ds, reason=reason, before=before, after={"state": ds.state})
+    audit_record(
+        actor=actor, action=action, target=ds, reason=reason, before=before, after={"state": ds.state}
+    )
     return ds
 
 
 @transaction.atomic
-def dataset_submit(*, actor: Any, dataset: Dataset, lock_version: int | None = None, reason: str = "") -> Dataset:
+def dataset_submit(
+    *, actor: Any, dataset: Dataset, lock_version: int | None = None, reason: str = ""
+) -> Dataset:
     _require(perm.can_dataset_submit(actor, dataset))
 
     def mutate(ds: Dataset) -> None:
@@ -261,8 +283,14 @@ def dataset_submit(*, actor: Any, dataset: Dataset, lock_version: int | None = N
         ds.return_reason = ""
 
     ds = _transition(
-        actor=actor, dataset=dataset, action="dataset_submit", allowed_from=(State.DRAFT, State.RETURNED),
-        to=State.SUBMITTED, reason=reason, lock_version=lock_version, mutate=mutate,
+        actor=actor,
+        dataset=dataset,
+        action="dataset_submit",
+        allowed_from=(State.DRAFT, State.RETURNED),
+        to=State.SUBMITTED,
+        reason=reason,
+        lock_version=lock_version,
+        mutate=mutate,
     )
     _flag_duplicates(ds)
     return ds
@@ -285,12 +313,18 @@ def _flag_duplicates(ds: Dataset) -> None:
 def dataset_review_start(*, actor: Any, dataset: Dataset) -> Dataset:
     _require(perm.can_dataset_review_start(actor, dataset))
     return _transition(
-        actor=actor, dataset=dataset, action="dataset_review_start", allowed_from=(State.SUBMITTED,), to=State.IN_REVIEW
+        actor=actor,
+        dataset=dataset,
+        action="dataset_review_start",
+        allowed_from=(State.SUBMITTED,),
+        to=State.IN_REVIEW,
     )
 
 
 @transaction.atomic
-def dataset_publish(*, actor: Any, dataset: Dataset, reason: str = "", lock_version: int | None = None) -> Dataset:
+def dataset_publish(
+    *, actor: Any, dataset: Dataset, reason: str = "", lock_version: int | None = None
+) -> Dataset:
     """Approve: a new entry enters the catalogs; a revision's pending changes take effect."""
     _require(perm.can_dataset_publish(actor, dataset))
     if DuplicateFlag.objects.filter(dataset=dataset, status=DuplicateFlag.Status.OPEN).exists():
@@ -312,9 +346,14 @@ def dataset_publish(*, actor: Any, dataset: Dataset, reason: str = "", lock_vers
         ds.return_reason = ""
 
     return _transition(
-        actor=actor, dataset=dataset, action="dataset_publish",
-        allowed_from=(State.SUBMITTED, State.IN_REVIEW, State.REVISION_IN_REVIEW), to=State.PUBLISHED,
-        reason=reason, lock_version=lock_version, mutate=mutate,
+        actor=actor,
+        dataset=dataset,
+        action="dataset_publish",
+        allowed_from=(State.SUBMITTED, State.IN_REVIEW, State.REVISION_IN_REVIEW),
+        to=State.PUBLISHED,
+        reason=reason,
+        lock_version=lock_version,
+        mutate=mutate,
     )
 
 
@@ -332,14 +371,21 @@ def dataset_return(*, actor: Any, dataset: Dataset, reason: str, lock_version: i
             ds.pending_changes = None
 
     return _transition(
-        actor=actor, dataset=dataset, action="dataset_return",
+        actor=actor,
+        dataset=dataset,
+        action="dataset_return",
         allowed_from=(State.SUBMITTED, State.IN_REVIEW, State.REVISION_IN_REVIEW),
-        to=State.PUBLISHED if revision else State.RETURNED, reason=reason, lock_version=lock_version, mutate=mutate,
+        to=State.PUBLISHED if revision else State.RETURNED,
+        reason=reason,
+        lock_version=lock_version,
+        mutate=mutate,
     )
 
 
 @transaction.atomic
-def dataset_withdraw(*, actor: Any, dataset: Dataset, reason: str, lock_version: int | None = None) -> Dataset:
+def dataset_withdraw(
+    *, actor: Any, dataset: Dataset, reason: str, lock_version: int | None = None
+) -> Dataset:
     _require(perm.can_dataset_withdraw(actor, dataset))
     if not (reason or "").strip():
         raise ValidationFailed(details={"reason": _("撤回时必须说明理由。")})
@@ -348,8 +394,14 @@ def dataset_withdraw(*, actor: Any, dataset: Dataset, reason: str, lock_version:
         ds.pending_changes = None
 
     return _transition(
-        actor=actor, dataset=dataset, action="dataset_withdraw", allowed_from=CATALOGED_STATES, to=State.WITHDRAWN,
-        reason=reason, lock_version=lock_version, mutate=mutate,
+        actor=actor,
+        dataset=dataset,
+        action="dataset_withdraw",
+        allowed_from=CATALOGED_STATES,
+        to=State.WITHDRAWN,
+        reason=reason,
+        lock_version=lock_version,
+        mutate=mutate,
     )
 
 
@@ -358,13 +410,19 @@ def dataset_reopen(*, actor: Any, dataset: Dataset, reason: str = "") -> Dataset
     """Bring a withdrawn entry back as a draft; it keeps its code."""
     _require(perm.can_dataset_reopen(actor, dataset))
     return _transition(
-        actor=actor, dataset=dataset, action="dataset_reopen", allowed_from=(State.WITHDRAWN,), to=State.DRAFT,
+        actor=actor,
+        dataset=dataset,
+        action="dataset_reopen",
+        allowed_from=(State.WITHDRAWN,),
+        to=State.DRAFT,
         reason=reason,
     )
 
 
 @transaction.atomic
-def duplicate_settle(*, actor: Any, flag: DuplicateFlag, authoritative: Dataset, reason: str) -> DuplicateFlag:
+def duplicate_settle(
+    *, actor: Any, flag: DuplicateFlag, authoritative: Dataset, reason: str
+) -> DuplicateFlag:
     """A reviewer decides which department is the authoritative source of a data item."""
     _require(perm.can_duplicate_settle(actor, flag))
     flag = DuplicateFlag.objects.select_for_update().get(pk=flag.pk)
@@ -380,7 +438,10 @@ def duplicate_settle(*, actor: Any, flag: DuplicateFlag, authoritative: Dataset,
     flag.reason = reason.strip()
     flag.save()
     audit_record(
-        actor=actor, action="duplicate_settle", target=flag, reason=reason,
+        actor=actor,
+        action="duplicate_settle",
+        target=flag,
+        reason=reason,
         after={"authoritative": authoritative.code, "dataset": flag.dataset.code, "other": flag.other.code},
     )
     return flag
@@ -413,7 +474,9 @@ def catalog_import(*, actor: Any, rows: list[dict[str, Any]], publish: bool = Fa
     if errors:
         raise ImportFailed(details=errors)
     audit_record(
-        actor=actor, action="catalog_import", target=("catalog.import", timezone.now().strftime("%Y%m%d%H%M%S")),
+        actor=actor,
+        action="catalog_import",
+        target=("catalog.import", timezone.now().strftime("%Y%m%d%H%M%S")),
         after={"count": len(created), "publish": publish, "codes": [d.code for d in created][:1000]},
     )
     return created
@@ -427,6 +490,12 @@ def _publish_imported(actor: Any, ds: Dataset) -> Dataset:
     ds.publish_date = ds.publish_date or timezone.localdate()
     ds.lock_version += 1
     ds.save()
-    audit_record(actor=actor, action="dataset_publish", target=ds, reason="catalog_import --publish",
-                 before={"state": State.SUBMITTED}, after={"state": State.PUBLISHED})
+    audit_record(
+        actor=actor,
+        action="dataset_publish",
+        target=ds,
+        reason="catalog_import --publish",
+        before={"state": State.SUBMITTED},
+        after={"state": State.PUBLISHED},
+    )
     return ds

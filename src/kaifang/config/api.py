@@ -9,6 +9,7 @@ from ninja.renderers import JSONRenderer
 
 from kaifang.core.errors import DomainError
 
+
 class UnicodeJSONRenderer(JSONRenderer):
     # Chinese text stays readable in responses instead of \uXXXX escapes.
     json_dumps_params = {"ensure_ascii": False}

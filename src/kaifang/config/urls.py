@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("kaifang.accounts.urls")),
+    path("files/", include("kaifang.catalog.urls")),
     path("", include("kaifang.portal.urls")),
 ]
 

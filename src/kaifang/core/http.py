@@ -33,7 +33,9 @@ def actor_for(request: HttpRequest) -> Any:
     else:
         actor = request.user
         # Cookie sessions are what CSRF attacks ride on; API keys are not sent by browsers on their own.
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and getattr(actor, "is_authenticated", False):
+        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and getattr(
+            actor, "is_authenticated", False
+        ):
             from ninja.utils import check_csrf
 
             if check_csrf(request) is not None:

@@ -43,18 +43,43 @@ def valid_dataset_data(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def regions(db: Any) -> dict[str, Any]:
+    from kaifang.catalog.vocabularies import load_vocabularies
     from kaifang.tenancy.models import Region
 
-    city = Region.objects.create(code="421200", name="咸宁市", name_en="Xianning", level="city", catalog_code="421200")
+    # Transactional tests flush the tables, migration data included; put the vocabularies back.
+    load_vocabularies()
+
+    city = Region.objects.create(
+        code="421200", name="咸宁市", name_en="Xianning", level="city", catalog_code="421200"
+    )
     xianan = Region.objects.create(
-        code="421202", name="咸安区", name_en="Xian'an", level="county", parent=city, catalog_code="421202", order=1
+        code="421202",
+        name="咸安区",
+        name_en="Xian'an",
+        level="county",
+        parent=city,
+        catalog_code="421202",
+        order=1,
     )
     jiayu = Region.objects.create(
-        code="421221", name="嘉鱼县", name_en="Jiayu", level="county", parent=city, catalog_code="421221", order=2
+        code="421221",
+        name="嘉鱼县",
+        name_en="Jiayu",
+        level="county",
+        parent=city,
+        catalog_code="421221",
+        order=2,
     )
     zone = Region.objects.create(
-        code="421200GX", name="咸宁高新区", name_en="Xianning Hi-tech Zone", level="zone", parent=city,
-        spatial_parent=xianan, is_standard_code=False, catalog_code="421271", order=9,
+        code="421200GX",
+        name="咸宁高新区",
+        name_en="Xianning Hi-tech Zone",
+        level="zone",
+        parent=city,
+        spatial_parent=xianan,
+        is_standard_code=False,
+        catalog_code="421271",
+        order=9,
     )
     return {"city": city, "xianan": xianan, "jiayu": jiayu, "zone": zone}
 
@@ -69,11 +94,21 @@ def departments(regions: dict[str, Any]) -> dict[str, Any]:
         )
 
     return {
-        "transport": make("Transport", "咸宁市交通运输局", "市交通运输局", regions["city"], "001", "11421200MB0000001X"),
-        "education": make("Education", "咸宁市教育局", "市教育局", regions["city"], "002", "11421200MB0000002X"),
-        "xianan_edu": make("Xianan Edu", "咸安区教育局", "咸安区教育局", regions["xianan"], "001", "11421202MB0000003X"),
-        "jiayu_edu": make("Jiayu Edu", "嘉鱼县教育局", "嘉鱼县教育局", regions["jiayu"], "001", "11421221MB0000004X"),
-        "zone_econ": make("Zone", "咸宁高新区经济发展局", "高新区经发局", regions["zone"], "001", "11421200MB0000005X"),
+        "transport": make(
+            "Transport", "咸宁市交通运输局", "市交通运输局", regions["city"], "001", "11421200MB0000001X"
+        ),
+        "education": make(
+            "Education", "咸宁市教育局", "市教育局", regions["city"], "002", "11421200MB0000002X"
+        ),
+        "xianan_edu": make(
+            "Xianan Edu", "咸安区教育局", "咸安区教育局", regions["xianan"], "001", "11421202MB0000003X"
+        ),
+        "jiayu_edu": make(
+            "Jiayu Edu", "嘉鱼县教育局", "嘉鱼县教育局", regions["jiayu"], "001", "11421221MB0000004X"
+        ),
+        "zone_econ": make(
+            "Zone", "咸宁高新区经济发展局", "高新区经发局", regions["zone"], "001", "11421200MB0000005X"
+        ),
     }
 
 
@@ -93,8 +128,12 @@ def personas(departments: dict[str, Any], regions: dict[str, Any]) -> dict[str, 
         "citizen": _user("citizen", "citizen"),
         "enterprise": _user("enterprise", "enterprise"),
         "officer": _user("officer", roles=[{"role": "officer", "department": departments["transport"]}]),
-        "other_officer": _user("other_officer", roles=[{"role": "officer", "department": departments["education"]}]),
-        "county_officer": _user("county_officer", roles=[{"role": "officer", "department": departments["xianan_edu"]}]),
+        "other_officer": _user(
+            "other_officer", roles=[{"role": "officer", "department": departments["education"]}]
+        ),
+        "county_officer": _user(
+            "county_officer", roles=[{"role": "officer", "department": departments["xianan_edu"]}]
+        ),
         "reviewer": _user("reviewer", roles=[{"role": "reviewer", "region": regions["city"]}]),
         "reviewer2": _user("reviewer2", roles=[{"role": "reviewer", "region": regions["city"]}]),
         "county_admin": _user("county_admin", roles=[{"role": "county_admin", "region": regions["xianan"]}]),
@@ -111,7 +150,9 @@ def make_dataset(personas: dict[str, Any], departments: dict[str, Any]) -> Any:
 
     counter = {"n": 0}
 
-    def make(state: str = "published", department: str = "transport", officer: str = "officer", **data: Any) -> Any:
+    def make(
+        state: str = "published", department: str = "transport", officer: str = "officer", **data: Any
+    ) -> Any:
         counter["n"] += 1
         data.setdefault("title", f"测试数据资源{counter['n']}")
         ds = services.dataset_register(

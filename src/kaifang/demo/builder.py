@@ -23,6 +23,7 @@ from kaifang.catalog import services
 from kaifang.catalog.codes import slug_for_code
 from kaifang.catalog.models import Concept, Dataset, Distribution
 from kaifang.catalog.rules import normalize_item_key
+from kaifang.catalog.vocabularies import load_vocabularies
 from kaifang.demo import synthetic
 from kaifang.demo.data import departments as dept_data
 from kaifang.demo.data import regions as region_data
@@ -50,10 +51,28 @@ PERSONAS = [
 LOADER, REVIEWER2 = "demo_loader", "demo_reviewer2"
 
 THEMES = {
-    "market": "02", "employment": "16", "housing": "06", "transport": "04", "geospatial": "03", "culture": "09",
-    "environment": "06", "weather": "10", "health": "14", "finance": "08", "credit": "02", "assistance": "17",
-    "commerce": "09", "industry": "07", "education": "13", "safety": "12", "production": "04", "legal": "12",
-    "living": "17", "placename": "03", "organizations": "17", "other": "01",
+    "market": "02",
+    "employment": "16",
+    "housing": "06",
+    "transport": "04",
+    "geospatial": "03",
+    "culture": "09",
+    "environment": "06",
+    "weather": "10",
+    "health": "14",
+    "finance": "08",
+    "credit": "02",
+    "assistance": "17",
+    "commerce": "09",
+    "industry": "07",
+    "education": "13",
+    "safety": "12",
+    "production": "04",
+    "legal": "12",
+    "living": "17",
+    "placename": "03",
+    "organizations": "17",
+    "other": "01",
 }
 USES = {
     "market": "可用于企业征信、营商环境分析和市场主体服务类应用。",
@@ -83,11 +102,31 @@ FORMATS = {
     "db": ("database", "数据库表", [], "platform_table"),
 }
 FREQ_LABEL = {
-    "realtime": "实时", "daily": "每日", "weekly": "每周", "monthly": "每月", "quarterly": "每季度",
-    "semiannual": "每半年", "annual": "每年", "irregular": "不定期", "never": "一次性",
+    "realtime": "实时",
+    "daily": "每日",
+    "weekly": "每周",
+    "monthly": "每月",
+    "quarterly": "每季度",
+    "semiannual": "每半年",
+    "annual": "每年",
+    "irregular": "不定期",
+    "never": "一次性",
 }
 # Field names that make a field the one graded G3 when a dataset is opened only conditionally.
-SENSITIVE_HINTS = ("联系电话", "地址", "住所", "金额", "价格", "经营者", "负责人", "联系人", "法定代表人", "数量", "人数", "坐落")
+SENSITIVE_HINTS = (
+    "联系电话",
+    "地址",
+    "住所",
+    "金额",
+    "价格",
+    "经营者",
+    "负责人",
+    "联系人",
+    "法定代表人",
+    "数量",
+    "人数",
+    "坐落",
+)
 DEFAULT_CONDITION = (
     "申请人须为依法登记的企业、科研机构或社会组织，通过开放平台提交数据使用申请，说明使用场景和安全保障措施，"
     "签署《咸宁市公共数据开放利用协议》，经数据提供部门审核同意后获取；数据仅限用于约定用途，不得转授第三方。"
@@ -167,6 +206,7 @@ class _Builder:
     # --- organisation ---------------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
+        load_vocabularies()  # a flushed test database has lost the migration's rows
         self._regions()
         self._departments()
         self._users()
@@ -177,10 +217,14 @@ class _Builder:
         self._extras(plans)
         self._spread_publish_dates(plans)
         files = self._files(plans)
-        open_count = Dataset.objects.filter(state__in=["published", "revision_in_review"]).exclude(
-            open_attribute="closed"
-        ).count()
-        _say(self.stdout, f"完成：{len(plans)} 个数据资源计划，{open_count} 个开放数据集，{files} 个数据文件。")
+        open_count = (
+            Dataset.objects.filter(state__in=["published", "revision_in_review"])
+            .exclude(open_attribute="closed")
+            .count()
+        )
+        _say(
+            self.stdout, f"完成：{len(plans)} 个数据资源计划，{open_count} 个开放数据集，{files} 个数据文件。"
+        )
         return {
             "accounts": accounts(),
             "datasets": Dataset.objects.count(),
@@ -194,8 +238,15 @@ class _Builder:
         def make(row: tuple[Any, ...], parent: Region | None, spatial: Region | None = None) -> Region:
             code, name, short, name_en, level, catalog_code, standard, order = row
             region = Region.objects.create(
-                code=code, name=name, name_en=name_en, level=level, parent=parent, spatial_parent=spatial,
-                is_standard_code=standard, catalog_code=catalog_code, order=order,
+                code=code,
+                name=name,
+                name_en=name_en,
+                level=level,
+                parent=parent,
+                spatial_parent=spatial,
+                is_standard_code=standard,
+                catalog_code=catalog_code,
+                order=order,
             )
             self.regions[code] = region
             self.region_titles[code] = short
@@ -210,13 +261,24 @@ class _Builder:
     def _next_uscc(self, kind: str, region: Region) -> str:
         self.serial += 1
         body = 31_000_000 + self.serial * 7_919 + self.rng.randint(0, 999)
-        region6 = region.code if region.is_standard_code else (region.spatial_parent.code if region.spatial_parent else CITY_CODE)
+        region6 = (
+            region.code
+            if region.is_standard_code
+            else (region.spatial_parent.code if region.spatial_parent else CITY_CODE)
+        )
         return synthetic.make_uscc(kind, region6, body)
 
-    def _dept(self, region: Region, seq: int, name: str, short: str, name_en: str, business: str, kind: str) -> Department:
+    def _dept(
+        self, region: Region, seq: int, name: str, short: str, name_en: str, business: str, kind: str
+    ) -> Department:
         return Department.objects.create(
-            name=name, short_name=short, name_en=name_en, uscc=self._next_uscc(kind, region), region=region,
-            seq=f"{seq:03d}", business_code=business,
+            name=name,
+            short_name=short,
+            name_en=name_en,
+            uscc=self._next_uscc(kind, region),
+            region=region,
+            seq=f"{seq:03d}",
+            business_code=business,
             contact_phone=f"0715-{8_120_000 + self.serial * 37:07d}",
             contact_email=f"data{region.catalog_code}{seq:03d}@demo.kaifang.example",
             is_sample=True,
@@ -224,7 +286,9 @@ class _Builder:
 
     def _departments(self) -> None:
         city = self.regions[CITY_CODE]
-        for seq, (key, name, short, name_en, business, kind) in enumerate(dept_data.CITY_DEPARTMENTS, start=1):
+        for seq, (key, name, short, name_en, business, kind) in enumerate(
+            dept_data.CITY_DEPARTMENTS, start=1
+        ):
             dept = self._dept(city, seq, name, short, name_en, business, kind)
             cdo = dept_data.CITY_CDO.get(key)
             if cdo:
@@ -242,11 +306,20 @@ class _Builder:
             for seq, (tkey, suffix, short_suffix, en_suffix, business) in enumerate(
                 dept_data.COUNTY_DEPARTMENT_TYPES, start=1
             ):
-                dept = self._dept(region, seq, f"{cname}{suffix}", f"{short[:-1] if len(short) > 2 else short}{short_suffix}",
-                                  f"{name_en} {en_suffix}", business, "11")
+                dept = self._dept(
+                    region,
+                    seq,
+                    f"{cname}{suffix}",
+                    f"{short[:-1] if len(short) > 2 else short}{short_suffix}",
+                    f"{name_en} {en_suffix}",
+                    business,
+                    "11",
+                )
                 self.county_depts[(code, tkey)] = dept
         zone = self.regions[region_data.ZONE[0]]
-        for seq, (tkey, name, short, name_en, business, _topic) in enumerate(dept_data.ZONE_DEPARTMENTS, start=1):
+        for seq, (tkey, name, short, name_en, business, _topic) in enumerate(
+            dept_data.ZONE_DEPARTMENTS, start=1
+        ):
             self.county_depts[(zone.code, tkey)] = self._dept(zone, seq, name, short, name_en, business, "11")
         for code, tkey in dept_data.COUNTY_CDO.items():
             dept = self.county_depts[(code, tkey)]
@@ -266,7 +339,11 @@ class _Builder:
         xianan = self.regions["421202"]
         for username, kind, name, org, _desc in PERSONAS:
             self.users[username] = User.objects.create(
-                username=username, password=hashed, kind=kind, display_name=name, organization_name=org,
+                username=username,
+                password=hashed,
+                kind=kind,
+                display_name=name,
+                organization_name=org,
                 real_name_level=2 if kind != User.Kind.STAFF else 3,
             )
         roles = [
@@ -279,8 +356,12 @@ class _Builder:
             ("evaluator", RoleAssignment.Role.EVALUATOR, None, None),
         ]
         for username, role, dept, region in roles:
-            RoleAssignment.objects.create(user=self.users[username], role=role, department=dept, region=region)
-        loader = User.objects.create(username=LOADER, kind=User.Kind.STAFF, display_name="演示数据装载", is_active=False)
+            RoleAssignment.objects.create(
+                user=self.users[username], role=role, department=dept, region=region
+            )
+        loader = User.objects.create(
+            username=LOADER, kind=User.Kind.STAFF, display_name="演示数据装载", is_active=False
+        )
         loader.set_unusable_password()
         loader.save(update_fields=["password"])
         reviewer2 = User.objects.create(
@@ -289,7 +370,10 @@ class _Builder:
         reviewer2.set_unusable_password()
         reviewer2.save(update_fields=["password"])
         RoleAssignment.objects.bulk_create(
-            [RoleAssignment(user=loader, role=RoleAssignment.Role.OFFICER, department=d) for d in Department.objects.all()]
+            [
+                RoleAssignment(user=loader, role=RoleAssignment.Role.OFFICER, department=d)
+                for d in Department.objects.all()
+            ]
         )
         RoleAssignment.objects.create(user=reviewer2, role=RoleAssignment.Role.REVIEWER, region=city)
         self.users[LOADER] = loader
@@ -317,7 +401,9 @@ class _Builder:
         seen: set[tuple[str, str]] = set()
         rng = random.Random(SEED + 1)
 
-        def add(dept: Department, topic: tuple[Any, ...], title: str, year: int | None, essential: bool) -> None:
+        def add(
+            dept: Department, topic: tuple[Any, ...], title: str, year: int | None, essential: bool
+        ) -> None:
             key = (dept.region.code, normalize_item_key(title))
             if key in seen:
                 return
@@ -336,7 +422,9 @@ class _Builder:
                 for year in self._editions(topic, county=False):
                     title = f"{year}年{topic[0]}" if year else topic[0]
                     add(dept, topic, title, year, essential and year in (None, NEWEST_YEAR))
-        units = [(c[0], c[2], [t[0] for t in dept_data.COUNTY_DEPARTMENT_TYPES]) for c in region_data.COUNTIES]
+        units = [
+            (c[0], c[2], [t[0] for t in dept_data.COUNTY_DEPARTMENT_TYPES]) for c in region_data.COUNTIES
+        ]
         zone_types = {t[0]: t[5] for t in dept_data.ZONE_DEPARTMENTS}
         units.append((region_data.ZONE[0], region_data.ZONE[2], list(zone_types)))
         for code, rname, dept_keys in units:
@@ -358,25 +446,41 @@ class _Builder:
     def _assign_fates(self, plans: list[Plan]) -> None:
         """Most entries are published; a few dozen stay in the workflow, some are listed but not cataloged."""
         rng = random.Random(SEED + 2)
-        candidates = [p for p in plans if not p.essential and not p.d_item and p.openness != "x" and p.year in (None, NEWEST_YEAR)]
+        candidates = [
+            p
+            for p in plans
+            if not p.essential and not p.d_item and p.openness != "x" and p.year in (None, NEWEST_YEAR)
+        ]
         rng.shuffle(candidates)
         k = max(self.scale, 0.3)
         wanted = [
-            ("unlisted", int(48 * k)), ("draft", int(12 * k)), ("submitted", int(8 * k)), ("in_review", int(6 * k)),
-            ("returned", int(8 * k)), ("withdrawn", int(6 * k)), ("revision", int(3 * k)),
+            ("unlisted", int(48 * k)),
+            ("draft", int(12 * k)),
+            ("submitted", int(8 * k)),
+            ("in_review", int(6 * k)),
+            ("returned", int(8 * k)),
+            ("withdrawn", int(6 * k)),
+            ("revision", int(3 * k)),
         ]
         # The officer personas' departments always show a draft, a returned and a published entry.
         officer_dept = self.city_depts["jtj"]
         county_dept = self.county_depts[("421202", "jyj")]
         forced: list[tuple[Department, str]] = [
-            (officer_dept, "draft"), (officer_dept, "returned"), (officer_dept, "submitted"),
-            (county_dept, "draft"), (county_dept, "submitted"),
+            (officer_dept, "draft"),
+            (officer_dept, "returned"),
+            (officer_dept, "submitted"),
+            (county_dept, "draft"),
+            (county_dept, "submitted"),
         ]
         for dept, fate in forced:
             for p in plans:
                 if (
-                    p.department == dept and p.fate == "published" and not p.d_item and p.openness != "x"
-                    and p.year is None and _not_first(p, plans)
+                    p.department == dept
+                    and p.fate == "published"
+                    and not p.d_item
+                    and p.openness != "x"
+                    and p.year is None
+                    and _not_first(p, plans)
                 ):
                     p.fate = fate
                     break
@@ -412,7 +516,10 @@ class _Builder:
                 due = ANCHOR + datetime.timedelta(days=rng.randint(-60, 180))
             items.append(
                 ResponsibilityItem(
-                    department=p.department, title=p.title, domain=self._concept("domain", p.topic[1]), due_date=due,
+                    department=p.department,
+                    title=p.title,
+                    domain=self._concept("domain", p.topic[1]),
+                    due_date=due,
                     notes="尚未完成编目，请抓紧梳理。" if p.fate == "unlisted" else "",
                     created_by=loader,
                 )
@@ -452,8 +559,10 @@ class _Builder:
             freq = "never"
         dept = p.department
         names = "、".join(f["name"] for f in fields[:6])
-        freq_text = f"按{FREQ_LABEL[freq]}更新" if freq not in ("irregular", "never") else (
-            "不定期更新" if freq == "irregular" else "为历史年度数据，不再更新"
+        freq_text = (
+            f"按{FREQ_LABEL[freq]}更新"
+            if freq not in ("irregular", "never")
+            else ("不定期更新" if freq == "irregular" else "为历史年度数据，不再更新")
         )
         region_name = p.department.region.name
         parts = [
@@ -478,10 +587,14 @@ class _Builder:
         if freq == "realtime":
             tags.append("实时数据")
         service_objects = {
-            "registry": ["person", "enterprise"], "records": ["enterprise", "social_org"],
-            "stats": ["government", "research", "person"], "spatial": ["person", "enterprise", "research"],
-            "monitoring": ["person", "enterprise"], "document": ["person", "government"],
-            "service": ["person", "enterprise"], "media": ["person"],
+            "registry": ["person", "enterprise"],
+            "records": ["enterprise", "social_org"],
+            "stats": ["government", "research", "person"],
+            "spatial": ["person", "enterprise", "research"],
+            "monitoring": ["person", "enterprise"],
+            "document": ["person", "government"],
+            "service": ["person", "enterprise"],
+            "media": ["person"],
         }[genre]
         data: dict[str, Any] = {
             "title": p.title,
@@ -505,18 +618,25 @@ class _Builder:
         if openness == "u":
             data.update(open_attribute="unconditional", share_type="unconditional")
             if rng.random() < 0.15:
-                data.update(share_type="conditional", share_condition="向履行相关职责的政务部门共享，需说明使用事项。")
+                data.update(
+                    share_type="conditional", share_condition="向履行相关职责的政务部门共享，需说明使用事项。"
+                )
         elif openness == "c":
             data.update(
-                open_attribute="conditional", open_condition=opts.get("cond", DEFAULT_CONDITION),
-                share_type="conditional", share_condition="向履行相关职责的政务部门共享，经提供部门审核同意。",
+                open_attribute="conditional",
+                open_condition=opts.get("cond", DEFAULT_CONDITION),
+                share_type="conditional",
+                share_condition="向履行相关职责的政务部门共享，经提供部门审核同意。",
             )
         else:
             data.update(open_attribute="closed", legal_basis=opts["legal"], open_forms=[])
             if rng.random() < 0.35:
                 data.update(share_type="none", share_condition=f"不予共享依据：{opts['legal']}")
             else:
-                data.update(share_type="conditional", share_condition="仅向依法履职需要的政务部门按需共享，须经审批并留痕。")
+                data.update(
+                    share_type="conditional",
+                    share_condition="仅向依法履职需要的政务部门按需共享，须经审批并留痕。",
+                )
         return data
 
     def _register_all(self, plans: list[Plan]) -> None:
@@ -543,18 +663,25 @@ class _Builder:
             if p.fate in ("in_review", "returned"):
                 ds = services.dataset_review_start(actor=reviewer2, dataset=ds)
                 if p.fate == "returned":
-                    ds = services.dataset_return(actor=reviewer2, dataset=ds, reason=RETURN_REASONS[i % len(RETURN_REASONS)])
+                    ds = services.dataset_return(
+                        actor=reviewer2, dataset=ds, reason=RETURN_REASONS[i % len(RETURN_REASONS)]
+                    )
                 continue
             ds = services.dataset_publish(actor=reviewer2, dataset=ds)
             if p.fate == "withdrawn":
-                ds = services.dataset_withdraw(actor=reviewer2, dataset=ds, reason=WITHDRAW_REASONS[i % len(WITHDRAW_REASONS)])
+                ds = services.dataset_withdraw(
+                    actor=reviewer2, dataset=ds, reason=WITHDRAW_REASONS[i % len(WITHDRAW_REASONS)]
+                )
             elif p.fate == "revision":
                 changed = dict(data)
                 changed["fields"] = [dict(f) for f in data["fields"]] + [
                     {"name": "数据更新说明", "data_type": "M", "length": 500, "sensitivity_grade": "G1"}
                 ]
                 ds = services.dataset_update(
-                    actor=loader, dataset=ds, data=changed, lock_version=ds.lock_version,
+                    actor=loader,
+                    dataset=ds,
+                    data=changed,
+                    lock_version=ds.lock_version,
                     reason="新增“数据更新说明”信息项",
                 )
             p.dataset = ds
@@ -567,9 +694,14 @@ class _Builder:
         if original is None:
             return
         rng = random.Random(SEED + 5)
-        dup = Plan(self.city_depts["scjg"], "农贸市场名录", original.topic, None, CITY_CODE, False, options={})
+        dup = Plan(
+            self.city_depts["scjg"], "农贸市场名录", original.topic, None, CITY_CODE, False, options={}
+        )
         ds = services.dataset_register(
-            actor=self.users[LOADER], department=dup.department, data=self.dataset_data(dup, rng), is_sample=True
+            actor=self.users[LOADER],
+            department=dup.department,
+            data=self.dataset_data(dup, rng),
+            is_sample=True,
         )
         services.dataset_submit(actor=self.users[LOADER], dataset=ds)
 
@@ -594,23 +726,31 @@ class _Builder:
     def _files(self, plans: list[Plan]) -> int:
         rng = random.Random(SEED + 7)
         eligible = [
-            p for p in plans
-            if p.dataset is not None and p.fate in ("published", "revision") and p.openness == "u"
+            p
+            for p in plans
+            if p.dataset is not None
+            and p.fate in ("published", "revision")
+            and p.openness == "u"
             and p.topic[5] in ("csv", "xlsx", "json", "geojson")
         ]
         # Requirement items and geographic data first, then a deterministic sample of the rest.
         eligible.sort(key=lambda p: (not p.d_item, "经度" not in p.topic[6], p.dataset.pk))
         target = max(20, round(190 * self.scale)) if self.scale < 1.0 else 190
         chosen = eligible[:target]
-        base = Path(settings.KAIFANG_HOME) / "demo" / "tabular"
+        base = Path(settings.KAIFANG_HOME) / "files" / "demo"
         base.mkdir(parents=True, exist_ok=True)
         dists = []
         for p in chosen:
             ds = p.dataset
             fields = [f for f in ds.fields.all() if f.open_attribute != "closed"]
             genre = p.topic[2]
-            low, high = {"registry": (80, 600), "records": (200, 2000), "stats": (50, 240), "spatial": (60, 500),
-                         "monitoring": (200, 1200)}.get(genre, (50, 400))
+            low, high = {
+                "registry": (80, 600),
+                "records": (200, 2000),
+                "stats": (50, 240),
+                "spatial": (60, 500),
+                "monitoring": (200, 1200),
+            }.get(genre, (50, 400))
             n = rng.randint(low, high)
             if self.scale < 1.0:
                 n = max(50, min(n, int(n * self.scale * 2)))
@@ -621,14 +761,23 @@ class _Builder:
                 random.Random(f"{SEED}:{ds.code}"), ds.title, p.region_code, p.year or ANCHOR.year, ANCHOR
             )
             rows = synthetic.generate_rows(
-                [{"name": f.name, "data_type": f.data_type} for f in fields], n, ctx, group=group, group_size=size
+                [{"name": f.name, "data_type": f.data_type} for f in fields],
+                n,
+                ctx,
+                group=group,
+                group_size=size,
             )
             slug = slug_for_code(ds.code)
             size, digest = synthetic.write_csv_atomic(base / f"{slug}.csv", [f.name for f in fields], rows)
             dists.append(
                 Distribution(
-                    dataset=ds, kind="file", title=f"{ds.title}（CSV）", media_type="text/csv",
-                    access_url=f"/files/demo/{slug}.csv", byte_size=size, checksum=f"sha256:{digest}",
+                    dataset=ds,
+                    kind="file",
+                    title=f"{ds.title}（CSV）",
+                    media_type="text/csv",
+                    access_url=f"/files/demo/{slug}.csv",
+                    byte_size=size,
+                    checksum=f"sha256:{digest}",
                 )
             )
         Distribution.objects.bulk_create(dists)

@@ -38,8 +38,12 @@ def department_out(d: Department) -> dict[str, Any]:
 
 def region_out(r: Region) -> dict[str, Any]:
     out = {
-        "code": r.code, "name": r.name, "name_en": r.name_en, "level": r.level,
-        "parent": r.parent.code if r.parent_id and r.parent else None, "url": f"/regions/{r.code}/",
+        "code": r.code,
+        "name": r.name,
+        "name_en": r.name_en,
+        "level": r.level,
+        "parent": r.parent.code if r.parent_id and r.parent else None,
+        "url": f"/regions/{r.code}/",
     }
     for attr in ("listed", "cataloged", "overdue", "rate"):
         if hasattr(r, attr):
@@ -91,8 +95,12 @@ class ResponsibilityIn(Schema):
 
 def item_out(i: ResponsibilityItem) -> dict[str, Any]:
     return {
-        "id": i.pk, "department": i.department.uscc, "department_name": i.department.name, "title": i.title,
-        "domain": i.domain.code, "due_date": i.due_date.isoformat(),
+        "id": i.pk,
+        "department": i.department.uscc,
+        "department_name": i.department.name,
+        "title": i.title,
+        "domain": i.domain.code,
+        "due_date": i.due_date.isoformat(),
         "dataset": i.dataset.code if i.dataset_id else None,
         "cataloged": bool(i.dataset_id and i.dataset.is_cataloged),
     }
@@ -120,8 +128,12 @@ def create_responsibility(request: HttpRequest, payload: ResponsibilityIn) -> tu
     if due is None:
         raise ValidationFailed(details={"due_date": "完成期限须为 YYYY-MM-DD 格式的日期。"})
     item = services.responsibility_item_create(
-        actor=actor, department=selectors.get_department(payload.department), title=payload.title,
-        domain_code=payload.domain, due_date=due, notes=payload.notes,
+        actor=actor,
+        department=selectors.get_department(payload.department),
+        title=payload.title,
+        domain_code=payload.domain,
+        due_date=due,
+        notes=payload.notes,
     )
     return 201, item_out(item)
 

@@ -15,7 +15,9 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     name_en = models.CharField(_("英文名称"), max_length=128, blank=True)
     level = models.CharField(_("层级"), max_length=8, choices=Level.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     # A zone with no GB/T 2260 code rolls up spatially into the county it lies in.
     spatial_parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -38,7 +40,6 @@ class Region(models.Model):
         return self.level == self.Level.CITY
 
 
-
 class Department(models.Model):
     name = models.CharField(_("部门名称"), max_length=128)
     short_name = models.CharField(_("简称"), max_length=64)
@@ -56,7 +57,9 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["region__order", "seq"]
-        constraints = [models.UniqueConstraint(fields=["region", "seq"], name="department_seq_unique_in_region")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "seq"], name="department_seq_unique_in_region")
+        ]
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
 
@@ -75,7 +78,9 @@ class ResponsibilityItem(models.Model):
         "catalog.Dataset", null=True, blank=True, on_delete=models.SET_NULL, related_name="responsibilities"
     )
     notes = models.TextField(_("备注"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

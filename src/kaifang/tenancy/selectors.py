@@ -46,12 +46,14 @@ def departments_with_progress(region: Region | None = None) -> list[Department]:
         ),
         overdue=Count(
             "responsibilities",
-            filter=~Q(responsibilities__dataset__state__in=CATALOGED_STATES) & Q(responsibilities__due_date__lt=today),
+            filter=~Q(responsibilities__dataset__state__in=CATALOGED_STATES)
+            & Q(responsibilities__due_date__lt=today),
             distinct=True,
         ),
         open_datasets=Count(
             "datasets",
-            filter=Q(datasets__state__in=CATALOGED_STATES) & ~Q(datasets__open_attribute=OpenAttribute.CLOSED),
+            filter=Q(datasets__state__in=CATALOGED_STATES)
+            & ~Q(datasets__open_attribute=OpenAttribute.CLOSED),
             distinct=True,
         ),
     )
@@ -66,7 +68,10 @@ def regions_with_progress() -> list[Region]:
     for region in Region.objects.all():
         progress = cataloging_rate(region=region)
         region.listed, region.cataloged, region.overdue, region.rate = (
-            progress["listed"], progress["cataloged"], progress["overdue"], progress["rate"],
+            progress["listed"],
+            progress["cataloged"],
+            progress["overdue"],
+            progress["rate"],
         )
         out.append(region)
     return out

@@ -17,7 +17,13 @@ from kaifang.tenancy.models import Department, ResponsibilityItem
 
 @transaction.atomic
 def responsibility_item_create(
-    *, actor: Any, department: Department, title: str, domain_code: str, due_date: datetime.date, notes: str = ""
+    *,
+    actor: Any,
+    department: Department,
+    title: str,
+    domain_code: str,
+    due_date: datetime.date,
+    notes: str = "",
 ) -> ResponsibilityItem:
     if not perm.can_responsibility_item_create(actor, department):
         raise Forbidden()
@@ -37,7 +43,11 @@ def responsibility_item_create(
     if ResponsibilityItem.objects.filter(department=department, title=title).exists():
         raise ValidationFailed(details={"title": _("该部门的责任清单中已有同名条目。")})
     item = ResponsibilityItem.objects.create(
-        department=department, title=title, domain=domain, due_date=due_date, notes=notes[:2000],
+        department=department,
+        title=title,
+        domain=domain,
+        due_date=due_date,
+        notes=notes[:2000],
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     from kaifang.catalog.models import Dataset
@@ -49,8 +59,12 @@ def responsibility_item_create(
             item.dataset = ds
             item.save(update_fields=["dataset"])
             break
-    audit_record(actor=actor, action="responsibility_item_create", target=item,
-                 after={"department": department.uscc, "title": title, "due_date": str(due_date)})
+    audit_record(
+        actor=actor,
+        action="responsibility_item_create",
+        target=item,
+        after={"department": department.uscc, "title": title, "due_date": str(due_date)},
+    )
     return item
 
 
@@ -60,8 +74,13 @@ def responsibility_item_delete(*, actor: Any, item: ResponsibilityItem, reason: 
         raise Forbidden()
     if not (reason or "").strip():
         raise ValidationFailed(details={"reason": _("删除责任清单条目时必须说明理由。")})
-    audit_record(actor=actor, action="responsibility_item_delete", target=item, reason=reason,
-                 before={"department": item.department.uscc, "title": item.title})
+    audit_record(
+        actor=actor,
+        action="responsibility_item_delete",
+        target=item,
+        reason=reason,
+        before={"department": item.department.uscc, "title": item.title},
+    )
     item.delete()
 
 
@@ -76,6 +95,11 @@ def department_update_cdo(*, actor: Any, department: Department, cdo_name: str, 
     department.cdo_name = (cdo_name or "").strip()
     department.cdo_notes = (cdo_notes or "").strip()
     department.save(update_fields=["cdo_name", "cdo_notes"])
-    audit_record(actor=actor, action="department_update_cdo", target=department, before=before,
-                 after={"cdo_name": department.cdo_name, "cdo_notes": department.cdo_notes})
+    audit_record(
+        actor=actor,
+        action="department_update_cdo",
+        target=department,
+        before=before,
+        after={"cdo_name": department.cdo_name, "cdo_notes": department.cdo_notes},
+    )
     return department

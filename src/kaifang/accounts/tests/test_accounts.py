@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def test_register_and_double_submission(db):
     from django.contrib.auth.models import AnonymousUser
 
-    u = user_register(actor=AnonymousUser(), username="zhang", password="a-long-passphrase", display_name="张三")
+    u = user_register(
+        actor=AnonymousUser(), username="zhang", password="a-long-passphrase", display_name="张三"
+    )
     assert u.kind == "citizen" and u.check_password("a-long-passphrase")
     with pytest.raises(ValidationFailed) as exc:
         user_register(actor=AnonymousUser(), username="ZHANG", password="a-long-passphrase")
@@ -24,9 +26,14 @@ def test_register_and_double_submission(db):
     assert User.objects.count() == 1
 
 
-@pytest.mark.parametrize(("username", "password", "key"), [("", "a-long-passphrase", "username"),
-                                                           ("bad name", "a-long-passphrase", "username"),
-                                                           ("ok", "short", "password")])
+@pytest.mark.parametrize(
+    ("username", "password", "key"),
+    [
+        ("", "a-long-passphrase", "username"),
+        ("bad name", "a-long-passphrase", "username"),
+        ("ok", "short", "password"),
+    ],
+)
 def test_register_rejects_bad_input(db, username, password, key):
     from django.contrib.auth.models import AnonymousUser
 
@@ -45,12 +52,29 @@ def test_enterprise_needs_organisation(db):
 def test_staff_accounts_only_by_operators(personas, departments):
     roles = [{"role": "officer", "department": departments["education"]}]
     with pytest.raises(Forbidden):
-        staff_user_create(actor=personas["reviewer"], username="new", password="a-long-passphrase", display_name="x", roles=roles)
-    u = staff_user_create(actor=personas["operator"], username="new", password="a-long-passphrase", display_name="x", roles=roles)
+        staff_user_create(
+            actor=personas["reviewer"],
+            username="new",
+            password="a-long-passphrase",
+            display_name="x",
+            roles=roles,
+        )
+    u = staff_user_create(
+        actor=personas["operator"],
+        username="new",
+        password="a-long-passphrase",
+        display_name="x",
+        roles=roles,
+    )
     assert u.roles.get().department == departments["education"]
     with pytest.raises(ValidationFailed):
-        staff_user_create(actor=personas["operator"], username="new2", password="a-long-passphrase", display_name="x",
-                          roles=[{"role": "officer"}])
+        staff_user_create(
+            actor=personas["operator"],
+            username="new2",
+            password="a-long-passphrase",
+            display_name="x",
+            roles=[{"role": "officer"}],
+        )
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "citizen", "officer", "reviewer", "operator", "auditor"])
@@ -81,14 +105,25 @@ def test_me_endpoint(client, personas):
 def test_apikey_cli(tmp_path, transactional_db):
     home = tmp_path / "home"
     env = {"KAIFANG_HOME": str(home), "PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{home}/k.sqlite3"}
-    setup = ("import django,os;os.environ['DJANGO_SETTINGS_MODULE']='kaifang.config.settings';django.setup();"
-             "from django.core.management import call_command;call_command('migrate',verbosity=0);"
-             "from kaifang.accounts.models import User;User.objects.create_user('dev',password='x'*10)")
+    setup = (
+        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='kaifang.config.settings';django.setup();"
+        "from django.core.management import call_command;call_command('migrate',verbosity=0);"
+        "from kaifang.accounts.models import User;User.objects.create_user('dev',password='x'*10)"
+    )
     subprocess.run([sys.executable, "-c", setup], env=env, check=True)
-    out = subprocess.run([sys.executable, "-m", "kaifang.cli", "apikey", "create", "dev"], env=env,
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-m", "kaifang.cli", "apikey", "create", "dev"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert out.startswith("kf_")
-    missing = subprocess.run([sys.executable, "-m", "kaifang.cli", "apikey", "create", "nobody"], env=env,
-                             capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "-m", "kaifang.cli", "apikey", "create", "nobody"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 2 and "用户不存在" in missing.stderr
     assert ApiKey.objects.count() == 0  # the CLI wrote to its own database, not the test one

@@ -36,7 +36,9 @@ class TestListDatasets:
     def test_filters_and_query(self, client, make_dataset):
         make_dataset("published", title="公交站点")
         make_dataset("published", title="学校名录", domain="education")
-        make_dataset("published", title="县学校", department="xianan_edu", officer="county_officer", domain="education")
+        make_dataset(
+            "published", title="县学校", department="xianan_edu", officer="county_officer", domain="education"
+        )
         assert client.get("/api/v1/datasets?domain=education").json()["count"] == 2
         assert client.get("/api/v1/datasets?domain=education&region=421202").json()["count"] == 1
         assert client.get("/api/v1/datasets?q=学校").json()["count"] == 2
@@ -55,7 +57,9 @@ class TestListDatasets:
         assert client.get("/api/v1/datasets?catalog=resource").json()["count"] == 1
         assert client.get("/api/v1/datasets?catalog=open").json()["count"] == 0
 
-    @pytest.mark.parametrize("query", ["page_size=101", "page=0", "catalog=secret", "page=abc", "q=" + "x" * 201])
+    @pytest.mark.parametrize(
+        "query", ["page_size=101", "page=0", "catalog=secret", "page=abc", "q=" + "x" * 201]
+    )
     def test_bad_parameters_are_json_errors(self, client, query):
         r = client.get("/api/v1/datasets?" + query)
         assert r.status_code == 422
@@ -90,7 +94,9 @@ class TestGetDataset:
 
     def test_history(self, client, make_dataset):
         ds = make_dataset("published")
-        actions = [e["action"] for e in client.get(f"/api/v1/datasets/{slug_for_code(ds.code)}/history").json()]
+        actions = [
+            e["action"] for e in client.get(f"/api/v1/datasets/{slug_for_code(ds.code)}/history").json()
+        ]
         assert actions == ["dataset_publish", "dataset_submit", "dataset_register"]
 
 

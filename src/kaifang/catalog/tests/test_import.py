@@ -47,9 +47,19 @@ def test_documented_example_imports_as_drafts(personas, departments):
 
 
 def test_json_with_english_keys(personas, departments):
-    data = [{"title": "道路名录", "abstract": "道路", "department": departments["transport"].uscc, "domain": "transport",
-             "open_attribute": "unconditional", "share_type": "unconditional", "update_frequency": "annual",
-             "format_type": "json", "fields": [{"name": "道路名称", "data_type": "C"}]}]
+    data = [
+        {
+            "title": "道路名录",
+            "abstract": "道路",
+            "department": departments["transport"].uscc,
+            "domain": "transport",
+            "open_attribute": "unconditional",
+            "share_type": "unconditional",
+            "update_frequency": "annual",
+            "format_type": "json",
+            "fields": [{"name": "道路名称", "data_type": "C"}],
+        }
+    ]
     rows = parse_upload("x.json", json.dumps(data).encode())
     assert catalog_import(actor=personas["officer"], rows=rows)[0].title == "道路名录"
 
@@ -135,7 +145,11 @@ def test_api_upload_reports_rows(client, login, personas, departments):
 def test_cli_import(tmp_path, transactional_db, settings):
     """`kaifang catalog import FILE` against a real database file, as an operator would run it."""
     env_home = tmp_path / "home"
-    env = {"KAIFANG_HOME": str(env_home), "PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{env_home}/k.sqlite3"}
+    env = {
+        "KAIFANG_HOME": str(env_home),
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite:///{env_home}/k.sqlite3",
+    }
     py = sys.executable
     setup = (
         "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='kaifang.config.settings';django.setup();"
@@ -146,12 +160,20 @@ def test_cli_import(tmp_path, transactional_db, settings):
         "u=User.objects.create_user('officer',password='x'*10);RoleAssignment.objects.create(user=u,role='officer',department=d)"
     )
     subprocess.run([py, "-c", setup], env=env, check=True)
-    ok = subprocess.run([py, "-m", "kaifang.cli", "catalog", "import", str(EXAMPLE), "--user", "officer"],
-                        env=env, capture_output=True, text=True)
+    ok = subprocess.run(
+        [py, "-m", "kaifang.cli", "catalog", "import", str(EXAMPLE), "--user", "officer"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "导入 2 条" in ok.stdout
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([row(开放属性="有条件开放")], ensure_ascii=False), encoding="utf-8")
-    fail = subprocess.run([py, "-m", "kaifang.cli", "catalog", "import", str(bad), "--user", "officer"],
-                          env=env, capture_output=True, text=True)
+    fail = subprocess.run(
+        [py, "-m", "kaifang.cli", "catalog", "import", str(bad), "--user", "officer"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert fail.returncode == 1 and "第1行" in fail.stderr and "开放条件" in fail.stderr

@@ -7,8 +7,19 @@ from kaifang.catalog.models import DuplicateFlag
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["anonymous", "citizen", "enterprise", "officer", "other_officer", "county_officer", "reviewer",
-            "county_admin", "operator", "auditor", "evaluator"]
+PERSONAS = [
+    "anonymous",
+    "citizen",
+    "enterprise",
+    "officer",
+    "other_officer",
+    "county_officer",
+    "reviewer",
+    "county_admin",
+    "operator",
+    "auditor",
+    "evaluator",
+]
 
 # Expected: who may act on a dataset of the city's transport bureau submitted by `officer`.
 CITY_MATRIX = {
@@ -49,14 +60,18 @@ def test_county_dataset_matrix(make_dataset, personas, persona, check):
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_register_matrix(personas, departments, persona):
     assert perm.can_dataset_register(personas[persona], departments["transport"]) is (persona == "officer")
-    assert perm.can_dataset_register(personas[persona], departments["xianan_edu"]) is (persona == "county_officer")
+    assert perm.can_dataset_register(personas[persona], departments["xianan_edu"]) is (
+        persona == "county_officer"
+    )
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_import_matrix(personas, departments, persona):
     draft = {"officer", "reviewer"}
     assert perm.can_catalog_import(personas[persona], departments["transport"]) is (persona in draft)
-    assert perm.can_catalog_import(personas[persona], departments["transport"], True) is (persona == "reviewer")
+    assert perm.can_catalog_import(personas[persona], departments["transport"], True) is (
+        persona == "reviewer"
+    )
     county = {"county_officer", "reviewer", "county_admin"}
     assert perm.can_catalog_import(personas[persona], departments["xianan_edu"]) is (persona in county)
 
@@ -75,8 +90,18 @@ def test_visibility_matrix(make_dataset, personas, persona):
     draft = make_dataset("draft", title="草稿")
     county_draft = make_dataset("draft", department="xianan_edu", officer="county_officer", title="县草稿")
     visible = set(perm.datasets_visible_to(personas[persona]).values_list("title", flat=True))
-    staff = persona in {"officer", "other_officer", "county_officer", "reviewer", "county_admin", "operator", "auditor"}
+    staff = persona in {
+        "officer",
+        "other_officer",
+        "county_officer",
+        "reviewer",
+        "county_admin",
+        "operator",
+        "auditor",
+    }
     assert public.title in visible
     assert (closed.title in visible) is staff
     assert (draft.title in visible) is (persona in {"officer", "reviewer", "operator", "auditor"})
-    assert (county_draft.title in visible) is (persona in {"county_officer", "reviewer", "county_admin", "operator", "auditor"})
+    assert (county_draft.title in visible) is (
+        persona in {"county_officer", "reviewer", "county_admin", "operator", "auditor"}
+    )

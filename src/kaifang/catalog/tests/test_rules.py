@@ -15,11 +15,16 @@ def errors_of(**overrides):
 
 
 def test_valid_input_passes_and_grade_is_max_of_fields():
-    c = validate_dataset_input(valid_dataset_data(
-        open_attribute="conditional", open_condition="签署协议",
-        fields=[{"name": "a", "data_type": "C", "sensitivity_grade": "G1"},
-                {"name": "b", "data_type": "N", "sensitivity_grade": "G3"}],
-    ))
+    c = validate_dataset_input(
+        valid_dataset_data(
+            open_attribute="conditional",
+            open_condition="签署协议",
+            fields=[
+                {"name": "a", "data_type": "C", "sensitivity_grade": "G1"},
+                {"name": "b", "data_type": "N", "sensitivity_grade": "G3"},
+            ],
+        )
+    )
     assert c["sensitivity_grade"] == "G3"
 
 
@@ -37,30 +42,54 @@ def test_closed_needs_legal_basis():
 
 
 def test_grade_ceiling_enforced():
-    e = errors_of(fields=[{"name": "身份证号", "data_type": "C", "sensitivity_grade": "G3", "open_attribute": "unconditional"}])
+    e = errors_of(
+        fields=[
+            {
+                "name": "身份证号",
+                "data_type": "C",
+                "sensitivity_grade": "G3",
+                "open_attribute": "unconditional",
+            }
+        ]
+    )
     assert "最多只能" in e["fields.1.open_attribute"]
 
 
 def test_closed_fields_do_not_bind_the_dataset():
-    c = validate_dataset_input(valid_dataset_data(fields=[
-        {"name": "名称", "data_type": "C", "sensitivity_grade": "G1"},
-        {"name": "身份证号", "data_type": "C", "sensitivity_grade": "G4", "open_attribute": "closed"},
-    ]))
+    c = validate_dataset_input(
+        valid_dataset_data(
+            fields=[
+                {"name": "名称", "data_type": "C", "sensitivity_grade": "G1"},
+                {"name": "身份证号", "data_type": "C", "sensitivity_grade": "G4", "open_attribute": "closed"},
+            ]
+        )
+    )
     assert c["open_attribute"] == "unconditional" and c["sensitivity_grade"] == "G4"
 
 
-@pytest.mark.parametrize(("grade", "expected"), [("G1", "unconditional"), ("G2", "unconditional"),
-                                                   ("G3", "conditional"), ("G4", "closed"),
-                                                   ("IMPORTANT", "closed"), ("CORE", "closed")])
+@pytest.mark.parametrize(
+    ("grade", "expected"),
+    [
+        ("G1", "unconditional"),
+        ("G2", "unconditional"),
+        ("G3", "conditional"),
+        ("G4", "closed"),
+        ("IMPORTANT", "closed"),
+        ("CORE", "closed"),
+    ],
+)
 def test_default_open_attribute_follows_grade(grade, expected):
     assert default_open_attribute(grade) == expected
 
 
 def test_default_applied_when_open_attribute_missing():
-    c = validate_dataset_input(valid_dataset_data(
-        open_attribute=None, open_condition="需申请",
-        fields=[{"name": "a", "data_type": "C", "sensitivity_grade": "G3"}],
-    ))
+    c = validate_dataset_input(
+        valid_dataset_data(
+            open_attribute=None,
+            open_condition="需申请",
+            fields=[{"name": "a", "data_type": "C", "sensitivity_grade": "G3"}],
+        )
+    )
     assert c["open_attribute"] == "conditional"
 
 
@@ -93,5 +122,11 @@ def test_messages_in_english_when_asked():
 
 
 def test_labels_are_accepted_as_values():
-    c = validate_dataset_input(valid_dataset_data(open_attribute="无条件开放", share_type="无条件共享", update_frequency="每月"))
-    assert (c["open_attribute"], c["share_type"], c["update_frequency"]) == ("unconditional", "unconditional", "monthly")
+    c = validate_dataset_input(
+        valid_dataset_data(open_attribute="无条件开放", share_type="无条件共享", update_frequency="每月")
+    )
+    assert (c["open_attribute"], c["share_type"], c["update_frequency"]) == (
+        "unconditional",
+        "unconditional",
+        "monthly",
+    )

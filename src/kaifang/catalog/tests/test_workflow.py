@@ -31,8 +31,14 @@ def test_full_lifecycle_records_every_transition(make_dataset, personas):
         AuditEvent.objects.filter(target_id=ds.code).order_by("id").values_list("action", "before", "after")
     )
     assert [a[0] for a in actions] == [
-        "dataset_register", "dataset_submit", "dataset_review_start", "dataset_return", "dataset_submit",
-        "dataset_publish", "dataset_withdraw", "dataset_reopen",
+        "dataset_register",
+        "dataset_submit",
+        "dataset_review_start",
+        "dataset_return",
+        "dataset_submit",
+        "dataset_publish",
+        "dataset_withdraw",
+        "dataset_reopen",
     ]
     assert actions[3][1] == {"state": "in_review"} and actions[3][2] == {"state": "returned"}
     event = AuditEvent.objects.get(target_id=ds.code, action="dataset_return")
@@ -67,10 +73,14 @@ def test_forged_transitions_are_refused_and_change_nothing(make_dataset, persona
 def test_nobody_reviews_their_own_submission(make_dataset, personas, departments):
     from kaifang.accounts.models import RoleAssignment
 
-    RoleAssignment.objects.create(user=personas["reviewer"], role="officer", department=departments["transport"])
+    RoleAssignment.objects.create(
+        user=personas["reviewer"], role="officer", department=departments["transport"]
+    )
     personas["reviewer"]._kaifang_roles = None
     del personas["reviewer"]._kaifang_roles
-    ds = services.dataset_register(actor=personas["reviewer"], department=departments["transport"], data=valid_dataset_data())
+    ds = services.dataset_register(
+        actor=personas["reviewer"], department=departments["transport"], data=valid_dataset_data()
+    )
     ds = services.dataset_submit(actor=personas["reviewer"], dataset=ds)
     with pytest.raises(Forbidden):
         services.dataset_publish(actor=personas["reviewer"], dataset=ds)
@@ -88,10 +98,14 @@ def test_return_needs_a_reason(make_dataset, personas):
 def test_changing_open_attribute_of_published_entry_goes_back_to_review(make_dataset, personas):
     ds = make_dataset("published")
     data = valid_dataset_data(
-        title=ds.title, open_attribute="conditional", open_condition="须签署数据利用协议",
+        title=ds.title,
+        open_attribute="conditional",
+        open_condition="须签署数据利用协议",
         fields=[{"name": "线路编号", "data_type": "C", "length": 16, "sensitivity_grade": "G3"}],
     )
-    ds = services.dataset_update(actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version)
+    ds = services.dataset_update(
+        actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version
+    )
     assert ds.state == State.REVISION_IN_REVIEW
     public = Dataset.objects.get(pk=ds.pk)
     # The public still sees the published openness and fields until approval.
@@ -105,7 +119,9 @@ def test_changing_open_attribute_of_published_entry_goes_back_to_review(make_dat
 def test_returned_revision_keeps_the_published_entry(make_dataset, personas):
     ds = make_dataset("published")
     data = valid_dataset_data(title=ds.title, fields=[{"name": "新字段", "data_type": "C"}])
-    ds = services.dataset_update(actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version)
+    ds = services.dataset_update(
+        actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version
+    )
     ds = services.dataset_return(actor=personas["reviewer"], dataset=ds, reason="字段删减需说明")
     assert ds.state == State.PUBLISHED and ds.pending_changes is None
     assert list(ds.fields.values_list("name", flat=True)) == ["线路编号", "站点名称", "经度"]
@@ -114,16 +130,25 @@ def test_returned_revision_keeps_the_published_entry(make_dataset, personas):
 def test_minor_edit_of_published_entry_applies_directly(make_dataset, personas):
     ds = make_dataset("published")
     data = valid_dataset_data(title=ds.title, abstract="更新后的摘要")
-    ds = services.dataset_update(actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version)
+    ds = services.dataset_update(
+        actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version
+    )
     assert ds.state == State.PUBLISHED and ds.abstract == "更新后的摘要"
 
 
 def test_second_concurrent_save_is_refused(make_dataset, personas):
     ds = make_dataset("draft")
     version = ds.lock_version
-    services.dataset_update(actor=personas["officer"], dataset=ds, data=valid_dataset_data(title="甲的修改"), lock_version=version)
+    services.dataset_update(
+        actor=personas["officer"], dataset=ds, data=valid_dataset_data(title="甲的修改"), lock_version=version
+    )
     with pytest.raises(Conflict):
-        services.dataset_update(actor=personas["officer"], dataset=ds, data=valid_dataset_data(title="乙的修改"), lock_version=version)
+        services.dataset_update(
+            actor=personas["officer"],
+            dataset=ds,
+            data=valid_dataset_data(title="乙的修改"),
+            lock_version=version,
+        )
     assert Dataset.objects.get(pk=ds.pk).title == "甲的修改"
 
 
@@ -131,7 +156,10 @@ def test_invalid_update_saves_nothing(make_dataset, personas):
     ds = make_dataset("draft")
     with pytest.raises(ValidationFailed):
         services.dataset_update(
-            actor=personas["officer"], dataset=ds, data=valid_dataset_data(title="", fields=[]), lock_version=ds.lock_version
+            actor=personas["officer"],
+            dataset=ds,
+            data=valid_dataset_data(title="", fields=[]),
+            lock_version=ds.lock_version,
         )
     fresh = Dataset.objects.get(pk=ds.pk)
     assert fresh.title == ds.title and fresh.fields.count() == 3 and fresh.lock_version == ds.lock_version
@@ -140,10 +168,16 @@ def test_invalid_update_saves_nothing(make_dataset, personas):
 def test_field_codes_are_stable_and_never_reused(make_dataset, personas):
     ds = make_dataset("draft")
     codes = dict(ds.fields.values_list("name", "code"))
-    data = valid_dataset_data(title=ds.title, fields=[
-        {"name": "站点名称", "data_type": "C"}, {"name": "纬度", "data_type": "N"},
-    ])
-    ds = services.dataset_update(actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version)
+    data = valid_dataset_data(
+        title=ds.title,
+        fields=[
+            {"name": "站点名称", "data_type": "C"},
+            {"name": "纬度", "data_type": "N"},
+        ],
+    )
+    ds = services.dataset_update(
+        actor=personas["officer"], dataset=ds, data=data, lock_version=ds.lock_version
+    )
     new = dict(ds.fields.values_list("name", "code"))
     assert new["站点名称"] == codes["站点名称"]
     assert new["纬度"] not in codes.values() and new["纬度"].endswith("/004")
@@ -152,7 +186,9 @@ def test_field_codes_are_stable_and_never_reused(make_dataset, personas):
 def test_one_data_one_source_flags_and_settles(make_dataset, personas, departments):
     from kaifang.accounts.models import RoleAssignment
 
-    RoleAssignment.objects.create(user=personas["other_officer"], role="officer", department=departments["education"])
+    RoleAssignment.objects.create(
+        user=personas["other_officer"], role="officer", department=departments["education"]
+    )
     first = make_dataset("published", title="学校名录信息")
     second = make_dataset("submitted", department="education", officer="other_officer", title="学校名录 信息")
     flag = DuplicateFlag.objects.get(dataset=second)
@@ -161,7 +197,9 @@ def test_one_data_one_source_flags_and_settles(make_dataset, personas, departmen
         services.dataset_publish(actor=personas["reviewer"], dataset=second)
     with pytest.raises(Forbidden):
         services.duplicate_settle(actor=personas["officer"], flag=flag, authoritative=first, reason="x")
-    services.duplicate_settle(actor=personas["reviewer"], flag=flag, authoritative=first, reason="交通局为权威来源")
+    services.duplicate_settle(
+        actor=personas["reviewer"], flag=flag, authoritative=first, reason="交通局为权威来源"
+    )
     ds = services.dataset_publish(actor=personas["reviewer"], dataset=second)
     assert ds.state == State.PUBLISHED
 

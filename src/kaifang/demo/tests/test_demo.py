@@ -18,8 +18,15 @@ from kaifang.tenancy.models import Department, Region, ResponsibilityItem
 from kaifang.tenancy.selectors import departments_with_progress
 
 PERSONAS = [
-    "citizen", "enterprise", "officer", "county_officer", "reviewer",
-    "county_admin", "operator", "auditor", "evaluator",
+    "citizen",
+    "enterprise",
+    "officer",
+    "county_officer",
+    "reviewer",
+    "county_admin",
+    "operator",
+    "auditor",
+    "evaluator",
 ]
 
 
@@ -75,7 +82,7 @@ def test_small_demo_city(client, demo_home: Path) -> None:
 
     stats = client.get("/api/v1/stats").json()
     assert stats["domains_covered"] == 15
-    assert stats["counties_covered"] == stats["counties"] == 6  # the zone is a tenant but not a county
+    assert stats["counties_covered"] == stats["counties"] == 7  # six counties and the high-tech zone
     assert stats["open_datasets"] == _open_catalog().count() > 150
     assert 0.85 < stats["cataloging_rate"] < 1.0
 
@@ -105,7 +112,7 @@ def test_small_demo_city(client, demo_home: Path) -> None:
     assert len(dists) >= 20
     for dist in dists:
         slug = slug_for_code(dist.dataset.code)
-        path = demo_home / "demo" / "tabular" / f"{slug}.csv"
+        path = demo_home / "files" / "demo" / f"{slug}.csv"
         data = path.read_bytes()
         assert dist.access_url == f"/files/demo/{slug}.csv"
         assert dist.byte_size == len(data)
@@ -136,12 +143,12 @@ def test_full_scale_demo_city_meets_targets(client, demo_home: Path) -> None:
     stats = client.get("/api/v1/stats").json()
     assert result["open_datasets"] == stats["open_datasets"] >= 1200
     assert stats["domains_covered"] == 15
-    assert stats["counties_covered"] == 6
+    assert stats["counties_covered"] == 7
     assert 0.9 <= stats["cataloging_rate"] <= 0.97
     assert result["files"] >= 150
     resource = Dataset.objects.filter(state__in=CATALOGED_STATES)
     conditional = resource.filter(open_attribute=OpenAttribute.CONDITIONAL).count() / resource.count()
     closed = resource.filter(open_attribute=OpenAttribute.CLOSED).count() / resource.count()
     assert 0.12 < conditional < 0.28 and 0.02 < closed < 0.09
-    total = sum(p.stat().st_size for p in (demo_home / "demo" / "tabular").glob("*.csv"))
+    total = sum(p.stat().st_size for p in (demo_home / "files" / "demo").glob("*.csv"))
     assert total < 50 * 1024 * 1024
