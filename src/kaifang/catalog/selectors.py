@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import hashlib
+
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
+from django.utils import translation
 
 from kaifang.catalog.choices import (
     CATALOGED_STATES,
@@ -18,6 +22,7 @@ from kaifang.catalog.choices import (
 from kaifang.catalog.models import Concept, Dataset
 from kaifang.catalog.permissions import catalog_queryset, datasets_visible_to
 from kaifang.core.errors import NotFound
+from kaifang.core.models import AuditEvent
 
 FACETS = ("domain", "department", "region", "open_attribute", "format", "update_frequency", "theme")
 CATALOGS = ("open", "sharing", "resource")
@@ -86,9 +91,36 @@ def _search(qs: QuerySet[Dataset], q: str) -> QuerySet[Dataset]:
     return qs
 
 
+def catalog_generation() -> int:
+    """Changes whenever any service commits (every one writes an audit event): a cache key part that
+    is right across processes without any invalidation messages."""
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _cached(prefix: str, parts: Any, compute: Any, timeout: int = 300) -> Any:
+    key = "kf:%s:%s:%s:%s" % (
+        prefix,
+        catalog_generation(),
+        translation.get_language(),
+        hashlib.sha1(repr(parts).encode()).hexdigest(),
+    )
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
+
+
 def browse(actor: Any, query: BrowseQuery) -> dict[str, Any]:
     if query.catalog not in CATALOGS:
         query.catalog = "open"
+    if query.catalog == "open":
+        # The open catalog is the same for every actor (public entries only), so one cached answer serves all.
+        return _cached("browse", sorted(vars(query).items()), lambda: _browse(actor, query))
+    return _browse(actor, query)
+
+
+def _browse(actor: Any, query: BrowseQuery) -> dict[str, Any]:
     base = catalog_queryset(actor, query.catalog)
     if query.q:
         base = _search(base, query.q)
@@ -151,6 +183,10 @@ def dataset_fields(dataset: Dataset) -> list[Any]:
 
 def stats() -> dict[str, Any]:
     """The live counters of T4-T6, the same numbers on the home page and in the API."""
+    return _cached("stats", (), _stats)
+
+
+def _stats() -> dict[str, Any]:
     from kaifang.tenancy.selectors import cataloging_rate
 
     open_qs = Dataset.objects.filter(state__in=CATALOGED_STATES).exclude(open_attribute=OpenAttribute.CLOSED)

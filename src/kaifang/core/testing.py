@@ -196,3 +196,13 @@ def due(days: int) -> datetime.date:
 def _fast_password_hasher(settings: Any) -> None:
     # PBKDF2's deliberate slowness would dominate a suite that makes a dozen personas per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Any:
+    # Rolled-back tests reuse audit ids, which key the public caches; start every test empty.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -195,3 +195,17 @@ class TestRegisterAndWorkflow:
         assert client.get("/api/v1/review-queue").json() == []
         login(None)
         assert client.get("/api/v1/review-queue").status_code == 401
+
+
+def test_cached_answers_change_with_every_write(client, make_dataset, personas):
+    """The open catalog and the counters are cached, keyed by the newest audit event: never stale."""
+    from kaifang.catalog import services
+
+    ds = make_dataset("published", title="缓存甲")
+    assert client.get("/api/v1/datasets").json()["count"] == 1
+    assert client.get("/api/v1/stats").json()["open_datasets"] == 1
+    make_dataset("published", title="缓存乙")
+    assert client.get("/api/v1/datasets").json()["count"] == 2
+    services.dataset_withdraw(actor=personas["reviewer"], dataset=ds, reason="停更")
+    assert client.get("/api/v1/datasets").json()["count"] == 1
+    assert client.get("/api/v1/stats").json()["open_datasets"] == 1
