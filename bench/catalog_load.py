@@ -117,7 +117,8 @@ def main() -> int:
             script = f.name
         results = {}
         for name, path in targets.items():
-            urllib.request.urlopen(base + path).read()  # noqa: S310 - warm caches
+            for _ in range(40):  # warm every worker's caches, not just the first one to answer
+                urllib.request.urlopen(base + path).read()  # noqa: S310 - loopback only
             results[name] = run_wrk(wrk, base + path, args.seconds, args.connections, script)
             r = results[name]
             print(

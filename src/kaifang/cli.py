@@ -59,7 +59,7 @@ def _serve(host: str, port: int, workers: int) -> int:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
+            self.cfg.set("threads", 2)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
 
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     def server_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--host", default="127.0.0.1")
         sp.add_argument("--port", type=int, default=8000)
-        sp.add_argument("--workers", type=int, default=int(os.environ.get("KAIFANG_WORKERS", "3")))
+        sp.add_argument("--workers", type=int, default=int(os.environ.get("KAIFANG_WORKERS", "4")))
 
     demo = sub.add_parser("demo", help="build the demo city, then serve it")
     demo.add_argument("--no-serve", action="store_true", help="build and exit")
