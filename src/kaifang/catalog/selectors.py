@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
-
-import hashlib
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -98,12 +97,7 @@ def catalog_generation() -> int:
 
 
 def _cached(prefix: str, parts: Any, compute: Any, timeout: int = 300) -> Any:
-    key = "kf:%s:%s:%s:%s" % (
-        prefix,
-        catalog_generation(),
-        translation.get_language(),
-        hashlib.sha1(repr(parts).encode()).hexdigest(),
-    )
+    key = f"kf:{prefix}:{catalog_generation()}:{translation.get_language()}:{hashlib.sha256(repr(parts).encode()).hexdigest()[:32]}"
     value = cache.get(key)
     if value is None:
         value = compute()
