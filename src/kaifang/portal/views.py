@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -108,14 +109,17 @@ def _page_number(value: str | None) -> int:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    domains = psel.domains_with_counts()
+    domains = functools.cache(psel.domains_with_counts)
+    # Everything below the hero is the same for every visitor; the template caches it per catalog
+    # generation and language, and these callables run only when that fragment is missing.
     ctx = {
-        "stats": _stats(),
+        "generation": csel.catalog_generation(),
+        "stats": _stats,
         "target": settings.KAIFANG_OPEN_DATASET_TARGET,
-        "key_domains": [d for d in domains if d.group == "key"],
-        "other_domains": [d for d in domains if d.group != "key"],
-        "counties": psel.counties(),
-        "latest": csel.browse(request.user, csel.BrowseQuery(page_size=6))["results"],
+        "key_domains": lambda: [d for d in domains() if d.group == "key"],
+        "other_domains": lambda: [d for d in domains() if d.group != "key"],
+        "counties": psel.counties,
+        "latest": lambda: csel.browse(request.user, csel.BrowseQuery(page_size=6))["results"],
         "api_twin": _api_twin("stats"),
     }
     return render(request, "portal/home.html", ctx)
@@ -213,10 +217,12 @@ def _dataset_context(request: HttpRequest, ds: Dataset) -> dict[str, Any]:
         "ds": ds,
         "code_display": scheme().display(ds.code),
         "slug": slug_for_code(ds.code),
-        "fields": list(ds.fields.all()),
-        "distributions": list(ds.distributions.all()),
-        "service_objects": list(ds.service_objects.all()),
-        "history": list(audit_history(ds).order_by("-created_at")[:50]),
+        # Callables: the template evaluates them only when its cached fragment is missing.
+        "generation": csel.catalog_generation(),
+        "fields": ds.fields.all,
+        "distributions": ds.distributions.all,
+        "service_objects": ds.service_objects.all,
+        "history": lambda: list(audit_history(ds).order_by("-created_at")[:50]),
         "open_forms": [OpenForm(f).label for f in ds.open_forms if f in OpenForm.values],
         "can": {
             "edit": state in (State.DRAFT, State.RETURNED, State.PUBLISHED)

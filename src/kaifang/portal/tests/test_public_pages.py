@@ -156,3 +156,23 @@ def test_language_switch_to_english(client, make_dataset):
     assert "数据资源</a>" not in body
     body = client.get(f"/datasets/{slug_for_code(ds.code)}/").content.decode()
     assert "Fields" in body and "Unconditionally open" in body
+
+
+def test_cached_fragments_follow_every_change(client, make_dataset, personas):
+    """Home and dataset fragments are cached per catalog generation: a write shows at once."""
+    from kaifang.catalog import services
+    from kaifang.catalog.codes import slug_for_code
+
+    ds = make_dataset("published", title="片段缓存甲")
+    url = f"/datasets/{slug_for_code(ds.code)}/"
+    assert "片段缓存甲" in client.get("/").content.decode()
+    assert "dataset_publish" not in client.get(url).content.decode()
+    data = {"title": ds.title, "abstract": "新的摘要文字"}
+    from kaifang.core.testing import valid_dataset_data
+
+    services.dataset_update(
+        actor=personas["officer"], dataset=ds, data=valid_dataset_data(**data), lock_version=ds.lock_version
+    )
+    assert "新的摘要文字" in client.get(url).content.decode()
+    services.dataset_withdraw(actor=personas["reviewer"], dataset=ds, reason="停更")
+    assert "片段缓存甲" not in client.get("/").content.decode()
