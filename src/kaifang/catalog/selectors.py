@@ -136,23 +136,29 @@ def facet_counts(base: QuerySet[Dataset], query: BrowseQuery) -> dict[str, list[
     """Counts per facet value, each computed with the other facets applied (the usual drill-down)."""
     out: dict[str, list[dict[str, Any]]] = {}
     specs = {
-        "domain": ("domain__code", "domain__label", "domain__order"),
-        "department": ("department__uscc", "department__short_name", None),
-        "region": ("region__code", "region__name", "region__order"),
-        "theme": ("theme__code", "theme__label", "theme__order"),
+        "domain": ("domain__code", "domain__label", "domain__label_en", "domain__order"),
+        "department": ("department__uscc", "department__short_name", "department__name_en", None),
+        "region": ("region__code", "region__name", "region__name_en", "region__order"),
+        "theme": ("theme__code", "theme__label", "theme__label_en", "theme__order"),
     }
-    for facet, (key, label, order) in specs.items():
+    english = translation.get_language() == "en"
+    for facet, (key, label, label_en, order) in specs.items():
         qs = _apply_filters(base, query, skip=facet).exclude(**{f"{key}__isnull": True})
-        rows = qs.values(key, label, *([order] if order else [])).annotate(n=Count("id"))
+        rows = qs.values(key, label, label_en, *([order] if order else [])).annotate(n=Count("id"))
         items = [
-            {"value": r[key], "label": r[label], "count": r["n"], "_o": r.get(order) if order else 0}
+            {
+                "value": r[key],
+                "label": (r[label_en] if english and r[label_en] else r[label]),
+                "label_en": r[label_en],
+                "count": r["n"],
+                "_o": r.get(order) if order else 0,
+            }
             for r in rows
         ]
-        items.sort(
-            key=lambda i: (
-                (-i["count"], i["_o"] or 0) if facet == "department" else (i["_o"] or 0, -i["count"])
-            )
-        )
+        if facet == "department":
+            items.sort(key=lambda i: (-i["count"], i["_o"] or 0))
+        else:
+            items.sort(key=lambda i: (i["_o"] or 0, -i["count"]))
         for i in items:
             i.pop("_o")
         out[facet] = items

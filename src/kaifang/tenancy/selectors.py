@@ -64,15 +64,29 @@ def departments_with_progress(region: Region | None = None) -> list[Department]:
 
 
 def regions_with_progress() -> list[Region]:
+    """Every region with its list progress, from one grouped query (a zone also counts for its county)."""
+    today = timezone.localdate()
+    rows = ResponsibilityItem.objects.values(
+        "department__region_id", "department__region__spatial_parent_id"
+    ).annotate(
+        listed=Count("id"),
+        cataloged=Count("id", filter=CATALOGED),
+        overdue=Count("id", filter=~CATALOGED & Q(due_date__lt=today)),
+    )
+    totals: dict[int | None, list[int]] = {}
+    for r in rows:
+        for key in {r["department__region_id"], r["department__region__spatial_parent_id"], None}:
+            if key is None and r["department__region_id"] is None:
+                continue
+            acc = totals.setdefault(key, [0, 0, 0])
+            acc[0] += r["listed"]
+            acc[1] += r["cataloged"]
+            acc[2] += r["overdue"]
     out = []
     for region in Region.objects.all():
-        progress = cataloging_rate(region=region)
-        region.listed, region.cataloged, region.overdue, region.rate = (
-            progress["listed"],
-            progress["cataloged"],
-            progress["overdue"],
-            progress["rate"],
-        )
+        listed, cataloged, overdue = totals.get(None if region.is_city else region.pk, [0, 0, 0])
+        region.listed, region.cataloged, region.overdue = listed, cataloged, overdue
+        region.rate = _rate(listed, cataloged)
         out.append(region)
     return out
 

@@ -30,7 +30,12 @@ class TestListDatasets:
         assert r.status_code == 200
         body = r.json()
         assert body["count"] == 1 and body["results"][0]["title"] == "公交站点"
-        assert body["facets"]["domain"][0] == {"value": "transport", "label": "交通运输", "count": 1}
+        assert body["facets"]["domain"][0] == {
+            "value": "transport",
+            "label": "交通运输",
+            "label_en": "Transport",
+            "count": 1,
+        }
         assert {f["value"] for f in body["facets"]["open_attribute"]} == {"unconditional"}
 
     def test_filters_and_query(self, client, make_dataset):
@@ -209,3 +214,10 @@ def test_cached_answers_change_with_every_write(client, make_dataset, personas):
     services.dataset_withdraw(actor=personas["reviewer"], dataset=ds, reason="停更")
     assert client.get("/api/v1/datasets").json()["count"] == 1
     assert client.get("/api/v1/stats").json()["open_datasets"] == 1
+
+
+def test_facet_labels_follow_the_language(client, make_dataset):
+    make_dataset("published")
+    zh = client.get("/api/v1/datasets").json()["facets"]["domain"][0]["label"]
+    en = client.get("/api/v1/datasets", HTTP_ACCEPT_LANGUAGE="en").json()["facets"]["domain"][0]["label"]
+    assert (zh, en) == ("交通运输", "Transport")

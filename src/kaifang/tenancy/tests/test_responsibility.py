@@ -190,3 +190,23 @@ class TestOrganizationsAndStats:
         codes = [r["code"] for r in client.get("/api/v1/regions").json()]
         assert codes[0] == "421200" and "421200GX" in codes
         assert client.get("/api/v1/regions/000000").status_code == 404
+
+
+def test_region_board_matches_per_region_rate(personas, departments, regions, make_dataset):
+    from kaifang.tenancy.selectors import regions_with_progress
+
+    item(personas, departments, "公交站点")
+    item(personas, departments, "县学校名录", dept="xianan_edu", due=PAST)
+    item(personas, departments, "高新区企业", dept="zone_econ")
+    make_dataset("published", title="公交站点")
+    board = {r.code: r for r in regions_with_progress()}
+    for r in board.values():
+        expected = cataloging_rate(region=r)
+        assert (r.listed, r.cataloged, r.overdue, r.rate) == (
+            expected["listed"],
+            expected["cataloged"],
+            expected["overdue"],
+            expected["rate"],
+        ), r.code
+    assert board["421202"].listed == 2  # its own item and the zone's
+    assert board["421200"].listed == 3
