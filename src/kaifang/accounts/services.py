@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from kaifang.accounts import permissions as perm
 from kaifang.accounts.models import ApiKey, RoleAssignment, User
+from kaifang.accounts.staffing import grant_admin_access
 from kaifang.core.audit import audit_record
 from kaifang.core.errors import Forbidden, ValidationFailed
 
@@ -94,6 +95,8 @@ def staff_user_create(
         RoleAssignment.objects.create(
             user=user, role=r["role"], department=r.get("department"), region=r.get("region")
         )
+    if any(r["role"] == RoleAssignment.Role.OPERATOR for r in roles):
+        grant_admin_access(user)
     audit_record(
         actor=actor,
         action="staff_user_create",

@@ -7,6 +7,15 @@ class FieldInline(admin.TabularInline):
     model = Field
     extra = 0
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
@@ -15,7 +24,15 @@ class DatasetAdmin(admin.ModelAdmin):
     list_filter = ("state", "open_attribute", "region", "domain")
     search_fields = ("code", "title")
     inlines = [FieldInline]
-    readonly_fields = ("code", "state", "lock_version", "pending_changes", "classification_code")
+
+    def has_add_permission(self, request, obj=None):  # registration goes through the guided form
+        return False
+
+    def has_change_permission(self, request, obj=None):  # every change is a reviewed, audited service
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # codes are never reused, entries never vanish
+        return False
 
 
 admin.site.register(Concept)

@@ -19,6 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from kaifang.accounts.models import RoleAssignment, User
+from kaifang.accounts.staffing import grant_admin_access
 from kaifang.catalog import services
 from kaifang.catalog.codes import slug_for_code
 from kaifang.catalog.models import Concept, Dataset, Distribution
@@ -359,6 +360,7 @@ class _Builder:
             RoleAssignment.objects.create(
                 user=self.users[username], role=role, department=dept, region=region
             )
+        grant_admin_access(self.users["operator"])
         loader = User.objects.create(
             username=LOADER, kind=User.Kind.STAFF, display_name="演示数据装载", is_active=False
         )

@@ -127,3 +127,22 @@ def test_apikey_cli(tmp_path, transactional_db):
     )
     assert missing.returncode == 2 and "用户不存在" in missing.stderr
     assert ApiKey.objects.count() == 0  # the CLI wrote to its own database, not the test one
+
+
+def test_operator_reaches_the_admin_and_datasets_are_read_only(client, personas, departments, make_dataset):
+    op = staff_user_create(
+        actor=personas["operator"],
+        username="op2",
+        password="a-long-passphrase",
+        display_name="运营",
+        roles=[{"role": "operator"}],
+    )
+    ds = make_dataset("published")
+    client.force_login(op)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/tenancy/department/").status_code == 200
+    assert client.get(f"/admin/catalog/dataset/{ds.pk}/change/").status_code == 200  # view only
+    r = client.post(f"/admin/catalog/dataset/{ds.pk}/change/", {"title": "改"})
+    assert r.status_code == 403
+    client.force_login(personas["officer"])
+    assert client.get("/admin/").status_code == 302  # not staff: sent to the admin login
