@@ -19,6 +19,7 @@ from kaifang.catalog.models import Concept, Dataset, DuplicateFlag, Field
 from kaifang.catalog.rules import REVIEWED_KEYS, normalize_item_key, validate_dataset_input
 from kaifang.core.audit import audit_record
 from kaifang.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from kaifang.search.indexing import dataset_changed
 from kaifang.tenancy.models import Department, ResponsibilityItem
 
 SCALAR_KEYS = (
@@ -169,6 +170,7 @@ def _create(
     *, actor: Any, department: Department, data: dict[str, Any], is_sample: bool = False, reason: str = ""
 ) -> Dataset:
     cleaned = validate_dataset_input(data)
+    _refuse_same_title(department, cleaned["title"])
     vocab = _resolve_vocabulary(cleaned)
     classification = _classification_for(department, cleaned["resource_category"])
     code = scheme().format_resource(classification, next_sequence(classification))
@@ -188,6 +190,23 @@ def _create(
     _link_responsibility(ds)
     audit_record(actor=actor, action="dataset_register", target=ds, reason=reason, after=dataset_snapshot(ds))
     return ds
+
+
+def _refuse_same_title(department: Department, title: str, exclude: int | None = None) -> None:
+    """A double-submitted form or a repeated import row must not create a second entry."""
+    key = normalize_item_key(title)
+    same = Dataset.objects.filter(department=department, title__icontains=title[:2]).exclude(
+        state=State.WITHDRAWN
+    )
+    if exclude is not None:
+        same = same.exclude(pk=exclude)
+    for other in same.only("id", "title", "code"):
+        if normalize_item_key(other.title) == key:
+            raise ValidationFailed(
+                details={
+                    "title": _("本部门已登记同名数据资源（%(code)s），请勿重复登记。") % {"code": other.code}
+                }
+            )
 
 
 def _link_responsibility(ds: Dataset) -> None:
@@ -210,6 +229,7 @@ def dataset_update(
     if ds.state not in (State.DRAFT, State.RETURNED, State.PUBLISHED):
         raise InvalidTransition(_("审核中或已撤回的数据资源不能修改。"))
     cleaned = validate_dataset_input(data)
+    _refuse_same_title(ds.department, cleaned["title"], exclude=ds.pk)
     vocab = _resolve_vocabulary(cleaned)
     before = dataset_snapshot(ds)
     if ds.state == State.PUBLISHED:
@@ -232,6 +252,8 @@ def dataset_update(
     ds.lock_version += 1
     ds.save()
     ds.service_objects.set(vocab["service_objects"])
+    if ds.state in CATALOGED_STATES:
+        dataset_changed(ds)  # the search index follows in this transaction's outbox
     audit_record(
         actor=actor,
         action="dataset_update",
@@ -266,6 +288,8 @@ def _transition(
         mutate(ds)
     ds.lock_version += 1
     ds.save()
+    if before["state"] in CATALOGED_STATES or ds.state in CATALOGED_STATES:
+        dataset_changed(ds)  # the search index follows in this transaction's outbox
     audit_record(
         actor=actor, action=action, target=ds, reason=reason, before=before, after={"state": ds.state}
     )
@@ -490,6 +514,7 @@ def _publish_imported(actor: Any, ds: Dataset) -> Dataset:
     ds.publish_date = ds.publish_date or timezone.localdate()
     ds.lock_version += 1
     ds.save()
+    dataset_changed(ds)
     audit_record(
         actor=actor,
         action="dataset_publish",

@@ -212,3 +212,15 @@ def test_codes_follow_the_scheme_and_are_unique(make_dataset):
     assert pa["classification"] == pb["classification"] == "307015421200001"
     assert pb["sequence"] == pa["sequence"] + 1
     assert a.fields.first().code == f"{a.code}/001"
+
+
+def test_double_registration_is_refused(make_dataset, personas, departments):
+    make_dataset("draft", title="公交 站点")
+    with pytest.raises(ValidationFailed) as exc:
+        services.dataset_register(
+            actor=personas["officer"],
+            department=departments["transport"],
+            data=valid_dataset_data(title="公交站点"),
+        )
+    assert "重复登记" in exc.value.details["title"]
+    assert Dataset.objects.count() == 1
