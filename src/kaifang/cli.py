@@ -21,6 +21,11 @@ def _prepare(verbosity: int = 0) -> None:
 
     call_command("migrate", verbosity=verbosity, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
+    # Index changes lost to a crash between publication and indexing are repaired at start.
+    from kaifang.search.permissions import COMMAND_LINE
+    from kaifang.search.services import search_index_repair
+
+    search_index_repair(actor=COMMAND_LINE)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -50,6 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(host: str, port: int, workers: int) -> int:
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
 
     from kaifang.config.wsgi import application
@@ -62,6 +68,8 @@ def _serve(host: str, port: int, workers: int) -> int:
             self.cfg.set("threads", 2)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
+            # Per-instance control socket: two instances on one machine must never share state.
+            self.cfg.set("control_socket", str(Path(settings.KAIFANG_HOME) / "gunicorn.ctl"))
 
         def load(self) -> Any:
             return application
@@ -122,6 +130,37 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    _setup()
+    import json
+
+    from kaifang.search.permissions import COMMAND_LINE
+
+    if args.search_command == "evaluate":
+        from kaifang.search.evaluation import evaluate, format_report
+
+        report = evaluate(args.backend)
+        print(json.dumps(report["summary"], ensure_ascii=False) if args.json else format_report(report))
+        return 0
+    from kaifang.search import selectors, services
+
+    if args.search_command == "rebuild":
+        result = services.search_index_rebuild(actor=COMMAND_LINE)
+        print(f"索引已重建 (index rebuilt): {result['indexed']} datasets in {result['seconds']}s")
+        return 0
+    status = selectors.index_status()
+    print(
+        f"后端 (backend) {status['backend']}: 待处理 pending {status['pending']}, 缺失 missing {status['missing']}, "
+        f"过期 stale {status['stale']}, 多余 extra {status['extra']}"
+    )
+    drift = status["pending"] + status["missing"] + status["stale"] + status["extra"]
+    if drift and not args.no_repair:
+        result = services.search_index_repair(actor=COMMAND_LINE)
+        print(f"已修复 (repaired): {json.dumps(result, ensure_ascii=False)}")
+        return 0
+    return 1 if drift else 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -163,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("username")
     create.add_argument("--name", default="cli")
     create.set_defaults(func=cmd_apikey_create)
+
+    search = sub.add_parser("search", help="search index tools")
+    ssub = search.add_subparsers(dest="search_command", required=True)
+    check = ssub.add_parser("check", help="report drift between the catalog and the index, and repair it")
+    check.add_argument("--no-repair", action="store_true", help="only report (exit 1 on drift)")
+    check.set_defaults(func=cmd_search)
+    rebuild = ssub.add_parser("rebuild", help="rebuild the index beside the live one, then switch")
+    rebuild.set_defaults(func=cmd_search)
+    evaluate = ssub.add_parser("evaluate", help="nDCG@10 and recall@10 on the judged query set")
+    evaluate.add_argument("--backend", default="embedded", choices=["embedded", "postgres"])
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_search)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
