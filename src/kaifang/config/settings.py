@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "kaifang.tenancy",
     "kaifang.accounts",
     "kaifang.catalog",
+    "kaifang.tabular",
+    "kaifang.search",
     "kaifang.portal",
     "kaifang.demo",
 ]
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kaifang.core.middleware.ApiErrorShapeMiddleware",
 ]
 
 ROOT_URLCONF = "kaifang.config.urls"

@@ -221,3 +221,11 @@ def test_facet_labels_follow_the_language(client, make_dataset):
     zh = client.get("/api/v1/datasets").json()["facets"]["domain"][0]["label"]
     en = client.get("/api/v1/datasets", HTTP_ACCEPT_LANGUAGE="en").json()["facets"]["domain"][0]["label"]
     assert (zh, en) == ("交通运输", "Transport")
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"), [("get", "/api/v1/nope", 404), ("delete", "/api/v1/stats", 405)]
+)
+def test_framework_errors_keep_the_json_shape(client, method, url, status):
+    r = getattr(client, method)(url)
+    assert r.status_code == status and r.json()["error"]["code"] in ("not_found", "method_not_allowed")
