@@ -81,13 +81,11 @@ def _apply_filters(qs: QuerySet[Dataset], query: BrowseQuery, skip: str | None =
 
 
 def _search(qs: QuerySet[Dataset], q: str) -> QuerySet[Dataset]:
-    # Plain substring match over title, abstract and tags; the search issue replaces this with a
-    # segmented index behind the same function.
-    for term in q.split()[:8]:
-        qs = qs.filter(
-            Q(title__icontains=term) | Q(abstract__icontains=term) | Q(tags__icontains=term) | Q(code=term)
-        )
-    return qs
+    """The datasets of qs matching q through the search index (segmented, synonyms, pinyin), annotated
+    with `search_rank` (0 = best). Visibility stays with qs, so the index can never widen it."""
+    from kaifang.search.selectors import matching
+
+    return matching(qs, q)
 
 
 def catalog_generation() -> int:
@@ -120,7 +118,8 @@ def _browse(actor: Any, query: BrowseQuery) -> dict[str, Any]:
         base = _search(base, query.q)
     qs = _apply_filters(base, query).select_related("department", "region", "domain")
     page_size = max(1, min(int(query.page_size or 20), MAX_PAGE_SIZE))
-    paginator = Paginator(qs.order_by("-publish_date", "-id"), page_size)
+    ordering = ("search_rank", "-id") if query.q else ("-publish_date", "-id")
+    paginator = Paginator(qs.order_by(*ordering), page_size)
     page = paginator.get_page(query.page)
     return {
         "count": paginator.count,

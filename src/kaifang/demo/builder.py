@@ -188,6 +188,10 @@ def build_demo(*, stdout: Any = None, scale: float = 1.0) -> dict[str, Any]:
     scale = max(0.01, min(float(scale), 1.0))
     with transaction.atomic():
         result = _Builder(stdout=stdout, scale=scale).run()
+    from kaifang.search.permissions import COMMAND_LINE
+    from kaifang.search.services import search_index_rebuild
+
+    search_index_rebuild(actor=COMMAND_LINE)  # the demo city ends with an indexed catalog
     return result
 
 

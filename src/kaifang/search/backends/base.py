@@ -1,0 +1,76 @@
+"""The one search interface. The embedded (tantivy) and PostgreSQL backends implement it; an OpenSearch
+backend with a Chinese analyzer would too (docs/search.md)."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from kaifang.search.documents import SearchDoc, boosts
+from kaifang.search.text import ParsedQuery
+
+
+class Hit(NamedTuple):
+    id: int
+    score: float
+    version: int
+
+
+class SearchResult(NamedTuple):
+    hits: list[Hit]
+    # How the hits were found: "all" terms, "some" terms, or a "fuzzy" fallback (pinyin / typos),
+    # which the pages offer as "did you mean".
+    mode: str
+
+
+def boost_factor(publish_days: int, quality: float, use: float, today: int | None = None) -> float:
+    """Operator-tunable boosts on top of BM25: fresher, better and more used datasets rank higher."""
+    b = boosts()
+    today = today or datetime.date.today().toordinal()
+    fresh = math.exp(-max(0, today - publish_days) / 365.0) if publish_days else 0.0
+    used = min(1.0, math.log1p(max(0.0, use)) / math.log1p(10000))
+    return 1.0 + b["freshness"] * fresh + b["quality"] * max(0.0, min(1.0, quality)) + b["use"] * used
+
+
+class SearchBackend(ABC):
+    name = "base"
+
+    @abstractmethod
+    def upsert(self, docs: list[SearchDoc]) -> None: ...
+
+    @abstractmethod
+    def delete(self, ids: list[int]) -> None: ...
+
+    @abstractmethod
+    def versions(self) -> dict[int, int]:
+        """id -> version of every indexed document (for drift checks)."""
+
+    @abstractmethod
+    def rebuild(self, docs: Iterable[SearchDoc]) -> int:
+        """Build a fresh index beside the live one and switch to it; searches keep working meanwhile."""
+
+    @abstractmethod
+    def _run(self, query: ParsedQuery, mode: str, limit: int) -> list[Hit]:
+        """mode: "all" (every term group must match), "some" (most), "fuzzy" (pinyin and typo legs)."""
+
+    @abstractmethod
+    def prefix(self, query: ParsedQuery, limit: int) -> list[Hit]:
+        """Suggestions as you type: complete terms must match, the last one may be a prefix."""
+
+    def search(self, query: ParsedQuery, limit: int = 1000) -> SearchResult:
+        if not query:
+            return SearchResult([], "all")
+        hits = self._run(query, "all", limit)
+        if hits:
+            return SearchResult(hits, "all")
+        if len(query.groups) > 1:
+            hits = self._run(query, "some", limit)
+            if hits:
+                return SearchResult(hits, "some")
+        return SearchResult(self._run(query, "fuzzy", limit), "fuzzy")
+
+    def close(self) -> None:
+        return None

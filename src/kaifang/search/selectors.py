@@ -1,0 +1,309 @@
+"""Reads of search: ranked matches for the catalog browse, suggestions, snippets, did-you-mean.
+
+The index only ranks; what an actor may see is always decided by the database (catalog.permissions),
+so a result can never show a dataset the actor may not see, whatever the index holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from kaifang.catalog.codes import slug_for_code
+from kaifang.catalog.permissions import catalog_queryset
+from kaifang.search import indexing
+from kaifang.search import text as T
+from kaifang.search.backends import Hit, SearchResult, get_backend
+from kaifang.search.documents import version_of
+from kaifang.search.models import IndexOutbox, Synonym
+
+# Ranked ids considered per query; facets and counts are computed over the same set, so they match.
+MAX_HITS = 1000
+
+
+def synonyms() -> dict[str, tuple[str, ...]]:
+    from kaifang.catalog.selectors import catalog_generation
+
+    key = f"kf:search:synonyms:{catalog_generation()}"
+    value = cache.get(key)
+    if value is None:
+        groups = list(T.file_synonyms()) + [s.group() for s in Synonym.objects.all()]
+        value = T.synonym_map(groups)
+        cache.set(key, value, 300)
+    return value
+
+
+def parse(q: str) -> T.ParsedQuery:
+    return T.parse_query(q, synonyms())
+
+
+def _catch_up() -> None:
+    """Apply changes still queued (a crash, or a writer busy in another process) before reading."""
+    if IndexOutbox.objects.exists():
+        indexing.apply_pending_quietly()
+
+
+def ranked(q: str, limit: int = MAX_HITS) -> SearchResult:
+    _catch_up()
+    return get_backend().search(parse(q), limit)
+
+
+def _verified(qs: QuerySet[Any], hits: list[Hit]) -> tuple[list[Hit], list[int]]:
+    """Keep hits whose index entry matches the row the actor may see; report the stale ones."""
+    rows = qs.filter(id__in=[h.id for h in hits]).values_list("id", "lock_version", "updated_at")
+    current = {pk: version_of(lv, up) for pk, lv, up in rows}
+    ok = [h for h in hits if current.get(h.id) == h.version]
+    stale = [h.id for h in hits if h.id in current and current[h.id] != h.version]
+    return ok, stale
+
+
+def matching_hits(qs: QuerySet[Any], q: str) -> tuple[list[Hit], str]:
+    result = ranked(q)
+    hits, stale = _verified(qs, result.hits)
+    if stale:
+        # The catalog changed without reaching the index: fix those entries now and ask again.
+        indexing.reindex(set(stale))
+        result = get_backend().search(parse(q), MAX_HITS)
+        hits, _stale = _verified(qs, result.hits)
+    return hits, result.mode
+
+
+def matching(qs: QuerySet[Any], q: str) -> QuerySet[Any]:
+    """`qs` narrowed to the datasets matching q, annotated with `search_rank` (0 = best)."""
+    hits, _mode = matching_hits(qs, q)
+    if not hits:
+        return qs.none().annotate(search_rank=Value(0, output_field=IntegerField()))
+    rank = Case(*[When(id=h.id, then=Value(i)) for i, h in enumerate(hits)], output_field=IntegerField())
+    return qs.filter(id__in=[h.id for h in hits]).annotate(search_rank=rank)
+
+
+def did_you_mean(actor: Any, q: str) -> str:
+    """When q matched only through its pinyin or a spelling variant, the title it most likely meant."""
+    if not q.strip():
+        return ""
+    result = ranked(q, 20)
+    if result.mode != "fuzzy" or not result.hits:
+        return ""
+    visible = catalog_queryset(actor, "resource")
+    hits, _stale = _verified(visible, result.hits)
+    if not hits:
+        return ""
+    return visible.filter(id=hits[0].id).values_list("title", flat=True).first() or ""
+
+
+@dataclass
+class Suggestion:
+    title: str
+    title_html: str
+    department: str
+    url: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "title": self.title,
+            "title_html": self.title_html,
+            "department": self.department,
+            "url": self.url,
+        }
+
+
+def suggest(actor: Any, q: str, limit: int = 8) -> list[Suggestion]:
+    """Datasets whose title (or its pinyin) starts like what is being typed, among those the actor sees."""
+    q = (q or "").strip()[:64]
+    query = parse(q)
+    if not query:
+        return []
+    _catch_up()
+    hits = get_backend().prefix(query, 50)
+    visible = catalog_queryset(actor, "resource")
+    hits, _stale = _verified(visible, hits)
+    hits = hits[:limit]
+    rows = {
+        d.pk: d
+        for d in visible.filter(id__in=[h.id for h in hits])
+        .select_related("department")
+        .only("id", "code", "title", "department__short_name")
+    }
+    terms = query.terms
+    out = []
+    for h in hits:
+        d = rows.get(h.id)
+        if d is not None:
+            out.append(
+                Suggestion(
+                    title=d.title,
+                    title_html=T.highlight(d.title, terms, width=64),
+                    department=d.department.short_name,
+                    url=f"/datasets/{slug_for_code(d.code)}/",
+                )
+            )
+    return out
+
+
+def snippets(datasets: list[Any], q: str) -> dict[int, dict[str, str]]:
+    """Highlighted title and abstract of each dataset for q (HTML, escaped)."""
+    terms = parse(q).terms if q else []
+    return {
+        d.pk: {
+            "title_html": T.highlight(d.title, terms, width=128),
+            "abstract_html": T.highlight(d.abstract, terms),
+        }
+        for d in datasets
+    }
+
+
+def index_status() -> dict[str, Any]:
+    found = indexing.drift()
+    return {
+        "backend": get_backend().name,
+        "pending": indexing.pending_count(),
+        **{k: len(v) for k, v in found.items()},
+        "sample": {k: v[:20] for k, v in found.items()},
+    }
+
+
+# ---- the data resource graph (数据资源图谱) -----------------------------------------------------------
+
+# Fields that join datasets, by the words their names contain. 身份证号 joins only inside the raw zone
+# (sandbox), so only staff see that key in the graph.
+JOIN_KEYS: dict[str, dict[str, Any]] = {
+    "uscc": {
+        "label": "统一社会信用代码",
+        "words": ("统一社会信用代码", "社会信用代码", "信用代码"),
+        "staff": False,
+    },
+    "id_number": {"label": "身份证号", "words": ("身份证号", "公民身份号码", "证件号码"), "staff": True},
+    "address": {"label": "地址", "words": ("地址", "住址", "地点"), "staff": False},
+    "region_code": {"label": "行政区划代码", "words": ("行政区划代码", "区划代码"), "staff": False},
+    "lnglat": {"label": "经纬度", "words": ("经度", "纬度", "坐标"), "staff": False},
+}
+GRAPH_LIMIT = 300
+
+
+def join_keys_of(field_names: list[str], staff: bool = False) -> list[str]:
+    keys = []
+    for key, spec in JOIN_KEYS.items():
+        if spec["staff"] and not staff:
+            continue
+        if any(w in name for name in field_names for w in spec["words"]):
+            keys.append(key)
+    return keys
+
+
+def _field_names(ids: list[int]) -> dict[int, list[str]]:
+    from kaifang.catalog.models import Field
+
+    out: dict[int, list[str]] = {}
+    for ds_id, name in Field.objects.filter(dataset_id__in=ids).values_list("dataset_id", "name"):
+        out.setdefault(ds_id, []).append(name)
+    return out
+
+
+def graph(actor: Any, domain: str = "", limit: int = GRAPH_LIMIT) -> dict[str, Any]:
+    """Datasets with their departments, domains, counties and shared join fields, as nodes and links."""
+    from kaifang.catalog.schemas import SAMPLE_LABEL
+    from kaifang.core.actors import roles_of
+
+    staff = roles_of(actor).is_staff_member
+    qs = catalog_queryset(actor, "resource").select_related("department", "region", "domain")
+    if domain:
+        qs = qs.filter(domain__code=domain)
+    datasets = list(qs.order_by("-publish_date", "-id")[: max(1, min(limit, GRAPH_LIMIT))])
+    names = _field_names([d.pk for d in datasets])
+    categories = ["dataset", "department", "domain", "region", "join_key"]
+    nodes: dict[str, dict[str, Any]] = {}
+    links: list[dict[str, str]] = []
+
+    def node(node_id: str, name: str, category: str, **extra: Any) -> None:
+        if node_id not in nodes:
+            nodes[node_id] = {"id": node_id, "name": name, "category": categories.index(category), **extra}
+        nodes[node_id]["value"] = nodes[node_id].get("value", 0) + 1
+
+    for d in datasets:
+        did = f"dataset:{d.code}"
+        node(
+            did,
+            d.title,
+            "dataset",
+            url=f"/datasets/{slug_for_code(d.code)}/",
+            domain=d.domain.code,
+            sample=SAMPLE_LABEL if d.is_sample else "",
+        )
+        node(f"department:{d.department.uscc}", d.department.short_name, "department")
+        links.append({"source": did, "target": f"department:{d.department.uscc}", "kind": "provided_by"})
+        node(f"domain:{d.domain.code}", d.domain.label, "domain")
+        links.append({"source": did, "target": f"domain:{d.domain.code}", "kind": "in_domain"})
+        node(f"region:{d.region.code}", d.region.name, "region")
+        links.append({"source": did, "target": f"region:{d.region.code}", "kind": "in_region"})
+        for key in join_keys_of(names.get(d.pk, []), staff=staff):
+            node(f"join_key:{key}", JOIN_KEYS[key]["label"], "join_key")
+            links.append({"source": did, "target": f"join_key:{key}", "kind": "joins_on"})
+    return {
+        "nodes": list(nodes.values()),
+        "links": links,
+        "categories": categories,
+        "truncated": qs.count() > len(datasets),
+    }
+
+
+def related_datasets(actor: Any, dataset: Any, limit: int = 6) -> list[dict[str, Any]]:
+    """Datasets near this one in the graph: explicit links, shared join fields, the same department or
+    domain, and similar titles (through the index), among those the actor may see."""
+    from django.db.models import Q
+
+    from kaifang.core.actors import roles_of
+
+    staff = roles_of(actor).is_staff_member
+    visible = catalog_queryset(actor, "resource").exclude(pk=dataset.pk)
+    scores: dict[int, float] = {}
+    reasons: dict[int, list[str]] = {}
+
+    def add(pk: int, score: float, reason: str) -> None:
+        scores[pk] = scores.get(pk, 0.0) + score
+        if reason not in reasons.setdefault(pk, []):
+            reasons[pk].append(reason)
+
+    for pk in visible.filter(code__in=list(dataset.related_codes or [])[:50]).values_list("id", flat=True):
+        add(pk, 5.0, "linked")
+    own_keys = join_keys_of([f.name for f in dataset.fields.all()], staff=staff)
+    if own_keys:
+        cond = Q()
+        for key in own_keys:
+            for w in JOIN_KEYS[key]["words"]:
+                cond |= Q(fields__name__contains=w)
+        for pk in visible.filter(cond).values_list("id", flat=True).distinct()[:500]:
+            add(pk, 0.0, "joins_on")
+        for pk, names in _field_names([k for k in scores if "joins_on" in reasons[k]]).items():
+            shared = set(join_keys_of(names, staff=staff)) & set(own_keys)
+            scores[pk] += 3.0 * len(shared)
+    near = visible.filter(Q(domain_id=dataset.domain_id) | Q(department_id=dataset.department_id))
+    for pk in near.order_by("-publish_date", "-id").values_list("id", flat=True)[:40]:
+        add(pk, 0.0, "nearby")
+    hits = ranked(dataset.title, 30).hits
+    for i, h in enumerate(hits):
+        if h.id != dataset.pk:
+            add(h.id, 2.0 * (1 - i / 30), "similar")
+    top = sorted(scores, key=lambda k: (-scores[k], k))[: limit * 3]
+    rows = {d.pk: d for d in visible.filter(id__in=top).select_related("department", "domain")}
+    for pk, d in rows.items():
+        if d.domain_id == dataset.domain_id:
+            add(pk, 1.0, "same_domain")
+        if d.department_id == dataset.department_id:
+            add(pk, 0.5, "same_department")
+    ordered = sorted(rows, key=lambda k: (-scores[k], k))[:limit]
+    return [
+        {
+            "dataset": rows[pk],
+            "code": rows[pk].code,
+            "title": rows[pk].title,
+            "url": f"/datasets/{slug_for_code(rows[pk].code)}/",
+            "department": rows[pk].department.short_name,
+            "score": round(scores[pk], 3),
+            "reasons": [r for r in reasons[pk] if r != "nearby"],
+        }
+        for pk in ordered
+        if scores[pk] > 0
+    ]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kaifang.search import views
+
+app_name = "search"
+urlpatterns = [
+    path("search/suggest/", views.suggest, name="suggest"),
+    path("graph/", views.graph, name="graph"),
+]
