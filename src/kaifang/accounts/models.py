@@ -18,6 +18,8 @@ class User(AbstractUser):
     display_name = models.CharField(_("显示名称"), max_length=64, blank=True)
     organization_name = models.CharField(_("单位名称"), max_length=128, blank=True)
     real_name_level = models.PositiveSmallIntegerField(_("实名等级"), default=0)
+    organization_uscc = models.CharField(_("单位统一社会信用代码"), max_length=18, blank=True)
+    email_verified_at = models.DateTimeField(_("邮箱验证时间"), null=True, blank=True)
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -74,3 +76,37 @@ class ApiKey(models.Model):
     @staticmethod
     def hash_secret(secret: str) -> str:
         return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class LoginAttempt(models.Model):
+    """Every password check, kept for throttling, lockout and the auditors."""
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    success = models.BooleanField(default=False)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["ip", "at"])]
+        verbose_name = _("登录记录")
+        verbose_name_plural = _("登录记录")
+
+    def __str__(self) -> str:
+        return f"{self.username} {'ok' if self.success else 'fail'}"
+
+
+class TotpDevice(models.Model):
+    """A time-based one-time password (RFC 6238) second factor."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step accepted: a code is never accepted twice.
+    last_step = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("动态口令")
+        verbose_name_plural = _("动态口令")
+
+    def __str__(self) -> str:
+        return f"TOTP {self.user_id}"

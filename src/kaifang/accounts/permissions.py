@@ -24,3 +24,34 @@ def can_api_key_create(actor: Any, owner: Any) -> bool:
 def can_api_key_revoke(actor: Any, key: ApiKey) -> bool:
     roles = roles_of(actor)
     return roles.authenticated and (roles.user_id == key.user_id or roles.operator)
+
+
+def can_user_email_verification_send(actor: Any, user: Any) -> bool:
+    return roles_of(actor).user_id == user.pk
+
+
+def can_user_email_verify(actor: Any) -> bool:
+    """The signed link is the credential, so it works whether or not the holder is logged in."""
+    return True
+
+
+def can_login_attempt_record(actor: Any) -> bool:
+    """Anyone may try to log in; every try is recorded."""
+    return True
+
+
+def can_totp_enroll_start(actor: Any) -> bool:
+    return roles_of(actor).authenticated
+
+
+def can_totp_enroll_confirm(actor: Any) -> bool:
+    return roles_of(actor).authenticated
+
+
+def can_totp_disable(actor: Any) -> bool:
+    return roles_of(actor).authenticated
+
+
+def can_totp_verify(actor: Any, user: Any) -> bool:
+    """Checked between the password step and the session: the actor is not logged in yet."""
+    return not roles_of(actor).authenticated or roles_of(actor).user_id == user.pk

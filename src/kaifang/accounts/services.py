@@ -5,14 +5,20 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum.cn import uscc
 
 from kaifang.accounts import permissions as perm
-from kaifang.accounts.models import ApiKey, RoleAssignment, User
+from kaifang.accounts.models import ApiKey, LoginAttempt, RoleAssignment, TotpDevice, User
+from kaifang.accounts.security import new_totp_secret, totp_match
 from kaifang.accounts.staffing import grant_admin_access
 from kaifang.core.audit import audit_record
 from kaifang.core.errors import Forbidden, ValidationFailed
@@ -42,8 +48,10 @@ def user_register(
     kind: str = User.Kind.CITIZEN,
     display_name: str = "",
     organization_name: str = "",
+    organization_uscc: str = "",
+    email: str = "",
 ) -> User:
-    """Public self-registration of a citizen, enterprise or institution."""
+    """Public self-registration of a citizen, enterprise or institution; an e-mail gets a verification link."""
     if not perm.can_user_register(actor):
         raise Forbidden(_("您已登录，无需再次注册。"))
     username = (username or "").strip()
@@ -52,6 +60,15 @@ def user_register(
         errors["kind"] = _("请选择有效的用户类型。")
     if kind != User.Kind.CITIZEN and not organization_name.strip():
         errors["organization_name"] = _("企业或机构用户须填写单位名称。")
+    organization_uscc = (organization_uscc or "").strip().upper()
+    if kind == User.Kind.ENTERPRISE and not uscc.is_valid(organization_uscc):
+        errors["organization_uscc"] = _("请填写有效的18位统一社会信用代码（校验位不符或格式错误）。")
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors["email"] = _("邮箱格式不正确。")
     if errors:
         raise ValidationFailed(details=errors)
     try:
@@ -62,11 +79,129 @@ def user_register(
                 kind=kind,
                 display_name=display_name[:64],
                 organization_name=organization_name[:128],
+                organization_uscc=organization_uscc if kind == User.Kind.ENTERPRISE else "",
+                email=email,
             )
     except IntegrityError as exc:  # two submissions racing for one name
         raise ValidationFailed(details={"username": _("该用户名已被使用。")}) from exc
     audit_record(actor=user, action="user_register", target=user, after={"username": username, "kind": kind})
+    if email:
+        _send_verification(user)
     return user
+
+
+EMAIL_TOKEN_SALT = "kaifang.accounts.email"
+EMAIL_TOKEN_MAX_AGE = 3 * 24 * 3600
+
+
+def _email_verification_token(user: User) -> str:
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=EMAIL_TOKEN_SALT)
+
+
+def _send_verification(user: User) -> None:
+    link = f"{settings.KAIFANG_BASE_URL}/accounts/verify-email/{_email_verification_token(user)}/"
+    subject = _("请验证您的邮箱 — %(name)s") % {"name": settings.KAIFANG_PLATFORM_NAME}
+    body = _(
+        "您好，%(user)s：\n\n请在三天内打开以下链接完成邮箱验证：\n%(link)s\n\n如非本人操作，请忽略本邮件。"
+    ) % {
+        "user": user.display_name or user.username,
+        "link": link,
+    }
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+
+
+@transaction.atomic
+def user_email_verification_send(*, actor: Any, user: User) -> None:
+    if not perm.can_user_email_verification_send(actor, user):
+        raise Forbidden()
+    if not user.email:
+        raise ValidationFailed(details={"email": _("请先填写邮箱。")})
+    _send_verification(user)
+    audit_record(actor=actor, action="user_email_verification_send", target=user)
+
+
+@transaction.atomic
+def user_email_verify(*, actor: Any, token: str) -> User:
+    """Anyone holding the link may verify: the signed token names the account and the address."""
+    if not perm.can_user_email_verify(actor):
+        raise Forbidden()
+    try:
+        data = signing.loads(token, salt=EMAIL_TOKEN_SALT, max_age=EMAIL_TOKEN_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ValidationFailed(_("验证链接已过期，请登录后重新发送。")) from exc
+    except signing.BadSignature as exc:
+        raise ValidationFailed(_("验证链接无效。")) from exc
+    user = User.objects.select_for_update().filter(pk=data.get("u")).first()
+    if user is None or user.email != data.get("e"):
+        raise ValidationFailed(_("验证链接无效。"))
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        audit_record(actor=user, action="user_email_verify", target=user, after={"email": user.email})
+    return user
+
+
+def login_attempt_record(*, actor: Any, username: str, ip: str | None, success: bool) -> None:
+    """Record a password check (kept even when the surrounding request fails)."""
+    if not perm.can_login_attempt_record(actor):
+        raise Forbidden()
+    LoginAttempt.objects.create(username=(username or "")[:150], ip=ip or None, success=success)
+
+
+@transaction.atomic
+def totp_enroll_start(*, actor: Any) -> TotpDevice:
+    """Give the user a new, unconfirmed secret; an existing confirmed one stays until the new one is confirmed."""
+    if not perm.can_totp_enroll_start(actor):
+        raise Forbidden()
+    device = TotpDevice.objects.filter(user=actor).first()
+    if device is not None and device.confirmed_at is not None:
+        raise ValidationFailed(_("已启用动态口令；如需更换，请先停用。"))
+    if device is None:
+        device = TotpDevice(user=actor)
+    device.secret = new_totp_secret()
+    device.save()
+    return device
+
+
+@transaction.atomic
+def totp_enroll_confirm(*, actor: Any, code: str) -> TotpDevice:
+    if not perm.can_totp_enroll_confirm(actor):
+        raise Forbidden()
+    device = TotpDevice.objects.select_for_update().filter(user=actor).first()
+    if device is None:
+        raise ValidationFailed(_("请先开始绑定动态口令。"))
+    step = totp_match(device.secret, code, last_step=device.last_step)
+    if step is None:
+        raise ValidationFailed(details={"code": _("动态口令不正确或已使用，请输入验证器中当前的6位数字。")})
+    device.last_step = step
+    device.confirmed_at = timezone.now()
+    device.save()
+    audit_record(actor=actor, action="totp_enroll_confirm", target=actor)
+    return device
+
+
+@transaction.atomic
+def totp_verify(*, actor: Any, user: User, code: str) -> None:
+    """The second login step: a code is accepted once (replays of the same step fail)."""
+    if not perm.can_totp_verify(actor, user):
+        raise Forbidden()
+    device = TotpDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+    step = totp_match(device.secret, code, last_step=device.last_step) if device else None
+    if step is None:
+        raise ValidationFailed(details={"code": _("动态口令不正确或已使用。")})
+    device.last_step = step
+    device.save(update_fields=["last_step"])
+
+
+@transaction.atomic
+def totp_disable(*, actor: Any, code: str) -> None:
+    if not perm.can_totp_disable(actor):
+        raise Forbidden()
+    device = TotpDevice.objects.select_for_update().filter(user=actor, confirmed_at__isnull=False).first()
+    if device is None or totp_match(device.secret, code, last_step=device.last_step) is None:
+        raise ValidationFailed(details={"code": _("动态口令不正确，未停用。")})
+    device.delete()
+    audit_record(actor=actor, action="totp_disable", target=actor)
 
 
 @transaction.atomic

@@ -5,7 +5,10 @@ from kaifang.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", views.login_view, name="login"),
+    path("login/otp/", views.login_otp, name="login_otp"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
+    path("verify-email/<str:token>/", views.verify_email, name="verify_email"),
+    path("security/", views.security, name="security"),
 ]

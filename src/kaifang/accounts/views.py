@@ -1,16 +1,22 @@
-"""Account pages: public self-registration (login and logout use Django's views)."""
+"""Account pages: registration, login with lockout and an optional second factor, e-mail, security."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import authenticate, login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from kaifang.accounts import services
-from kaifang.accounts.models import User
+from kaifang.accounts.models import TotpDevice, User
+from kaifang.accounts.security import lockout_remaining, provisioning_uri
 from kaifang.core.errors import DomainError
+
+PENDING_2FA = "kaifang_pending_2fa"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -26,13 +32,121 @@ def register(request: HttpRequest) -> HttpResponse:
                 kind=data.get("kind", User.Kind.CITIZEN),
                 display_name=data.get("display_name", ""),
                 organization_name=data.get("organization_name", ""),
+                organization_uscc=data.get("organization_uscc", ""),
+                email=data.get("email", ""),
             )
         except DomainError as exc:
             ctx.update(
                 data=data, errors=exc.details if isinstance(exc.details, dict) else {}, message=exc.message
             )
             return render(request, "accounts/register.html", ctx, status=exc.status)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=BACKEND)
         messages.success(request, _("注册成功，欢迎使用。"))
+        if user.email:
+            messages.info(request, _("验证邮件已发送至 %(email)s，请查收。") % {"email": user.email})
         return redirect("portal:home")
     return render(request, "accounts/register.html", ctx)
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _safe_next(request: HttpRequest, value: str) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return "/"
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Password step. Five failures in 15 minutes lock the name (and twenty the address) for a while."""
+    ctx: dict = {"next": request.GET.get("next", request.POST.get("next", "")), "username": ""}
+    if request.method != "POST":
+        return render(request, "accounts/login.html", ctx)
+    username = request.POST.get("username", "").strip()[:150]
+    ctx["username"] = username
+    ip = _client_ip(request)
+    wait = lockout_remaining(username, ip)
+    if wait:
+        ctx["error"] = _("登录失败次数过多，账号已暂时锁定，请在%(m)s分钟后重试。") % {
+            "m": max(1, (wait + 59) // 60)
+        }
+        return render(request, "accounts/login.html", ctx, status=429)
+    user = authenticate(request, username=username, password=request.POST.get("password", ""))
+    services.login_attempt_record(actor=request.user, username=username, ip=ip, success=user is not None)
+    if user is None:
+        ctx["error"] = _("用户名或密码不正确。")
+        return render(request, "accounts/login.html", ctx, status=200)
+    if TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists():
+        request.session[PENDING_2FA] = {"user": user.pk, "next": ctx["next"]}
+        return redirect("accounts:login_otp")
+    login(request, user, backend=BACKEND)
+    return redirect(_safe_next(request, ctx["next"]))
+
+
+def login_otp(request: HttpRequest) -> HttpResponse:
+    """Second step for accounts with a one-time password."""
+    pending = request.session.get(PENDING_2FA)
+    user = User.objects.filter(pk=pending["user"]).first() if pending else None
+    if user is None:
+        return redirect("accounts:login")
+    ctx: dict = {}
+    if request.method == "POST":
+        if lockout_remaining(user.username, _client_ip(request)):
+            ctx["error"] = _("尝试次数过多，请稍后重试。")
+            return render(request, "accounts/login_otp.html", ctx, status=429)
+        try:
+            services.totp_verify(actor=request.user, user=user, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            services.login_attempt_record(
+                actor=request.user, username=user.username, ip=_client_ip(request), success=False
+            )
+            ctx["error"] = (
+                (exc.details or {}).get("code") if isinstance(exc.details, dict) else str(exc.message)
+            )
+            return render(request, "accounts/login_otp.html", ctx, status=exc.status)
+        del request.session[PENDING_2FA]
+        login(request, user, backend=BACKEND)
+        return redirect(_safe_next(request, pending.get("next", "")))
+    return render(request, "accounts/login_otp.html", ctx)
+
+
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.user_email_verify(actor=request.user, token=token)
+    except DomainError as exc:
+        return render(request, "accounts/verify_email.html", {"error": exc.message}, status=exc.status)
+    return render(request, "accounts/verify_email.html", {"ok": True})
+
+
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    """E-mail status and the one-time password: start, confirm, disable."""
+    user = request.user
+    device = TotpDevice.objects.filter(user=user).first()
+    ctx: dict = {"device": device, "errors": {}}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "totp_start":
+                device = services.totp_enroll_start(actor=user)
+            elif action == "totp_confirm":
+                device = services.totp_enroll_confirm(actor=user, code=request.POST.get("code", ""))
+                messages.success(request, _("动态口令已启用，今后登录需输入验证器中的6位数字。"))
+            elif action == "totp_disable":
+                services.totp_disable(actor=user, code=request.POST.get("code", ""))
+                device = None
+                messages.success(request, _("动态口令已停用。"))
+            elif action == "email_resend":
+                services.user_email_verification_send(actor=user, user=user)
+                messages.info(request, _("验证邮件已重新发送。"))
+        except DomainError as exc:
+            ctx["errors"] = exc.details if isinstance(exc.details, dict) else {"general": exc.message}
+            ctx["device"] = TotpDevice.objects.filter(user=user).first()
+            return render(request, "accounts/security.html", ctx, status=exc.status)
+        ctx["device"] = device
+    if ctx["device"] is not None and ctx["device"].confirmed_at is None:
+        ctx["uri"] = provisioning_uri(ctx["device"].secret, user.username)
+    return render(request, "accounts/security.html", ctx)

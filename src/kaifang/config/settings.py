@@ -104,6 +104,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "portal:home"
@@ -134,6 +136,12 @@ KAIFANG_CITY_REGION_CODE = os.environ.get("KAIFANG_CITY_REGION_CODE", "421200")
 KAIFANG_PLATFORM_NAME = _("咸宁市公共数据开放平台")
 KAIFANG_OPEN_DATASET_TARGET = int(os.environ.get("KAIFANG_OPEN_DATASET_TARGET", "1000"))
 KAIFANG_KEY_DOMAIN_TARGET = 15
+
+KAIFANG_BASE_URL = os.environ.get("KAIFANG_BASE_URL", "http://127.0.0.1:8000")
+# Mail goes to files under KAIFANG_HOME unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("KAIFANG_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = KAIFANG_HOME / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("KAIFANG_FROM_EMAIL", "noreply@kaifang.local")
 
 LOGGING = {
     "version": 1,
