@@ -151,6 +151,9 @@ class TermGroup:
     term: str
     alternatives: list[str] = field(default_factory=list)
     ascii: bool = False
+    # The term's own sub-words, each with its synonyms, for when the index split it differently
+    # (交通运输 inside 交通运输局) or only a part has a synonym (旅游景点 -> 旅游 + 景点/景区).
+    parts: list[TermGroup] = field(default_factory=list)
 
     @property
     def all(self) -> list[str]:
@@ -165,7 +168,7 @@ class ParsedQuery:
 
     @property
     def terms(self) -> list[str]:
-        return [t for g in self.groups for t in g.all]
+        return [t for g in self.groups for t in [*g.all, *[x for p in g.parts for x in p.all]]]
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -186,7 +189,16 @@ def parse_query(q: str, synonyms: dict[str, tuple[str, ...]] | None = None) -> P
         seen.add(t)
         is_ascii = bool(_ASCII.match(t))
         alts = [s for s in synonyms.get(t, ()) if s != t]
-        groups.append(TermGroup(term=t, alternatives=alts, ascii=is_ascii))
+        parts = []
+        if not is_ascii:
+            subs = [p for p in segment(t) if p != t and len(p) > 1]
+            # Only the finest split: drop sub-words that contain another sub-word.
+            subs = [p for p in subs if not any(o != p and o in p for o in subs)]
+            if len(subs) > 1:
+                parts = [
+                    TermGroup(term=p, alternatives=[a for a in synonyms.get(p, ()) if a != p]) for p in subs
+                ]
+        groups.append(TermGroup(term=t, alternatives=alts, ascii=is_ascii, parts=parts))
     # "gong jiao" typed with spaces: also try the syllables joined.
     if len(groups) > 1 and all(g.ascii and not g.term.isdigit() for g in groups):
         groups[0].alternatives.append("".join(g.term for g in groups))

@@ -12,6 +12,9 @@ from typing import NamedTuple
 from kaifang.search.documents import SearchDoc, boosts
 from kaifang.search.text import ParsedQuery
 
+# A multi-term query with fewer exact answers than this is followed by partial matches.
+RELAX_BELOW = 5
+
 
 class Hit(NamedTuple):
     id: int
@@ -64,8 +67,17 @@ class SearchBackend(ABC):
         if not query:
             return SearchResult([], "all")
         hits = self._run(query, "all", limit)
-        if hits:
+        if len(hits) >= RELAX_BELOW or (hits and len(query.groups) == 1):
             return SearchResult(hits, "all")
+        if hits:
+            # Few exact answers to a multi-term query (咸安区 学校): follow them with the datasets that
+            # match most of the terms, ranked below every exact answer.
+            seen = {h.id for h in hits}
+            more = [h for h in self._run(query, "some", limit) if h.id not in seen]
+            floor = min(h.score for h in hits)
+            top = max((h.score for h in more), default=1.0) or 1.0
+            tail = [Hit(h.id, floor * 0.99 * h.score / top, h.version) for h in more]
+            return SearchResult((hits + tail)[:limit], "all")
         if len(query.groups) > 1:
             hits = self._run(query, "some", limit)
             if hits:

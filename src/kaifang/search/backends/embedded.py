@@ -262,16 +262,9 @@ class EmbeddedBackend(SearchBackend):
                     fq = tantivy.Query.fuzzy_term_query(self.schema, field, term, distance=distance)
                     legs.append((should, tantivy.Query.boost_query(fq, w[field] * 0.5)))
         # A term the index split differently (交通运输 inside 交通运输局): all of its parts, anywhere.
-        parts = [p for p in T.segment(group.term) if p != group.term and len(p) > 1]
-        if len(parts) > 1 and not group.ascii:
+        if group.parts:
             must = tantivy.Occur.Must
-            part_qs = [
-                (
-                    must,
-                    tantivy.Query.boolean_query([(should, self._term(f, p, w[f])) for f in w if f != "py"]),
-                )
-                for p in parts
-            ]
+            part_qs = [(must, self._group_query(p)) for p in group.parts]
             legs.append((should, tantivy.Query.boost_query(tantivy.Query.boolean_query(part_qs), 0.5)))
         return tantivy.Query.boolean_query(legs)
 

@@ -77,7 +77,11 @@ def test_stale_and_extra_entries_are_never_shown_and_get_fixed(client, make_data
     assert ds.pk not in get_backend().versions()
 
 
-def test_rebuild_switches_atomically_and_search_stays_online(client, make_dataset, settings, monkeypatch):
+def test_rebuild_switches_atomically_and_search_stays_online(
+    client, make_dataset, settings, monkeypatch, search_backend
+):
+    if search_backend != "embedded":
+        pytest.skip("the folder switch is the embedded backend's; PostgreSQL rebuilds in one transaction")
     from kaifang.search import services
     from kaifang.search.backends import get_backend
     from kaifang.search.permissions import COMMAND_LINE
