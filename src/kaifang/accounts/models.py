@@ -65,6 +65,11 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
+    # "read": catalog and data reads; "write": catalog workflow actions on the owner's behalf.
+    scopes = models.JSONField(_("权限范围"), default=list)
+
+    SCOPES = (("read", _("读取")), ("write", _("写入（目录登记与审核操作）")))
 
     class Meta:
         verbose_name = _("API 密钥")
@@ -72,6 +77,12 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} ({self.user_id})"
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
 
     @staticmethod
     def hash_secret(secret: str) -> str:

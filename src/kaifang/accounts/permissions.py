@@ -55,3 +55,8 @@ def can_totp_disable(actor: Any) -> bool:
 def can_totp_verify(actor: Any, user: Any) -> bool:
     """Checked between the password step and the session: the actor is not logged in yet."""
     return not roles_of(actor).authenticated or roles_of(actor).user_id == user.pk
+
+
+def can_api_key_rotate(actor: Any, key: ApiKey) -> bool:
+    roles = roles_of(actor)
+    return roles.authenticated and (roles.user_id == key.user_id or roles.operator)

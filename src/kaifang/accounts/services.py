@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from typing import Any
 
@@ -21,7 +22,7 @@ from kaifang.accounts.models import ApiKey, LoginAttempt, RoleAssignment, TotpDe
 from kaifang.accounts.security import new_totp_secret, totp_match
 from kaifang.accounts.staffing import grant_admin_access
 from kaifang.core.audit import audit_record
-from kaifang.core.errors import Forbidden, ValidationFailed
+from kaifang.core.errors import Forbidden, InvalidTransition, ValidationFailed
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@")
 
@@ -252,19 +253,87 @@ def staff_user_create(
 
 
 @transaction.atomic
-def api_key_create(*, actor: Any, owner: User, name: str = "default") -> tuple[ApiKey, str]:
+def api_key_create(
+    *,
+    actor: Any,
+    owner: User,
+    name: str = "default",
+    scopes: list[str] | None = None,
+    expires_in_days: int | None = None,
+) -> tuple[ApiKey, str]:
     """Create a key; the secret is returned once and only its digest is stored."""
     if not perm.can_api_key_create(actor, owner):
         raise Forbidden()
+    return _issue_key(actor=actor, owner=owner, name=name, scopes=scopes, expires_in_days=expires_in_days)
+
+
+def _issue_key(
+    *,
+    actor: Any,
+    owner: User,
+    name: str,
+    scopes: list[str] | None,
+    expires_in_days: int | None,
+    action: str = "api_key_create",
+) -> tuple[ApiKey, str]:
+    valid = {s for s, _label in ApiKey.SCOPES}
+    scopes = sorted(set(scopes or ["read", "write"]))
+    errors = {}
+    if not set(scopes) <= valid:
+        errors["scopes"] = _("权限范围只能是 read 或 write。")
+    name = (name or "default").strip()
+    if not name or len(name) > 64:
+        errors["name"] = _("密钥名称须为1到64个字符。")
+    if expires_in_days is not None and not 1 <= int(expires_in_days) <= 3650:
+        errors["expires_in_days"] = _("有效期须为1到3650天。")
+    if errors:
+        raise ValidationFailed(details=errors)
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + datetime.timedelta(days=int(expires_in_days)) if expires_in_days else None
     key = ApiKey.objects.create(
-        user=owner, name=(name or "default")[:64], prefix=prefix, digest=ApiKey.hash_secret(secret)
+        user=owner,
+        name=name,
+        prefix=prefix,
+        digest=ApiKey.hash_secret(secret),
+        scopes=scopes,
+        expires_at=expires_at,
     )
     audit_record(
-        actor=actor, action="api_key_create", target=key, after={"user": owner.username, "prefix": prefix}
+        actor=actor,
+        action=action,
+        target=key,
+        after={
+            "user": owner.username,
+            "prefix": prefix,
+            "scopes": scopes,
+            "expires_at": str(expires_at or ""),
+        },
     )
     return key, f"kf_{prefix}_{secret}"
+
+
+@transaction.atomic
+def api_key_rotate(*, actor: Any, key: ApiKey) -> tuple[ApiKey, str]:
+    """Replace a key by a new one with the same name, scopes and remaining lifetime; the old one stops at once."""
+    if not perm.can_api_key_rotate(actor, key):
+        raise Forbidden()
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is not None:
+        raise InvalidTransition(_("已吊销的密钥不能轮换。"))
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    days = None
+    if key.expires_at is not None:
+        days = max(1, (key.expires_at - timezone.now()).days)
+    return _issue_key(
+        actor=actor,
+        owner=key.user,
+        name=key.name,
+        scopes=key.scopes,
+        expires_in_days=days,
+        action="api_key_rotate",
+    )
 
 
 @transaction.atomic

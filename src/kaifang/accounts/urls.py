@@ -11,4 +11,5 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("verify-email/<str:token>/", views.verify_email, name="verify_email"),
     path("security/", views.security, name="security"),
+    path("keys/", views.api_keys, name="api_keys"),
 ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from kaifang.accounts import services
 from kaifang.accounts.models import TotpDevice, User
 from kaifang.accounts.security import lockout_remaining, provisioning_uri
-from kaifang.core.errors import DomainError
+from kaifang.core.errors import DomainError, NotFound, ValidationFailed
 
 PENDING_2FA = "kaifang_pending_2fa"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -150,3 +150,40 @@ def security(request: HttpRequest) -> HttpResponse:
     if ctx["device"] is not None and ctx["device"].confirmed_at is None:
         ctx["uri"] = provisioning_uri(ctx["device"].secret, user.username)
     return render(request, "accounts/security.html", ctx)
+
+
+@login_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    """The developer's own keys: create (shown once), rotate, revoke."""
+    from kaifang.accounts.models import ApiKey
+    from kaifang.accounts.selectors import api_keys_of
+
+    ctx: dict = {"scopes": ApiKey.SCOPES, "errors": {}, "new_secret": None}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        key = ApiKey.objects.filter(user=request.user, pk=request.POST.get("key") or 0).first()
+        try:
+            if action == "create":
+                days = request.POST.get("expires_in_days") or None
+                _key, ctx["new_secret"] = services.api_key_create(
+                    actor=request.user,
+                    owner=request.user,
+                    name=request.POST.get("name", ""),
+                    scopes=request.POST.getlist("scopes"),
+                    expires_in_days=int(days) if days and days.isdigit() else days,
+                )
+            elif action in ("rotate", "revoke") and key is None:
+                raise NotFound()
+            elif action == "rotate":
+                _key, ctx["new_secret"] = services.api_key_rotate(actor=request.user, key=key)
+            elif action == "revoke":
+                services.api_key_revoke(actor=request.user, key=key, reason=request.POST.get("reason", ""))
+                messages.success(request, _("密钥已吊销。"))
+        except (DomainError, ValueError) as exc:
+            if isinstance(exc, ValueError):
+                exc = ValidationFailed(details={"expires_in_days": _("有效期须为1到3650天。")})
+            ctx["errors"] = exc.details if isinstance(exc.details, dict) else {"general": exc.message}
+            status = exc.status
+    ctx["keys"] = api_keys_of(request.user)
+    return render(request, "accounts/api_keys.html", ctx, status=status)

@@ -7,7 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kaifang.core.errors import Forbidden, NotAuthenticated
+from kaifang.core.errors import DomainError, Forbidden, NotAuthenticated
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+KEY_PARAMETERS = ("api_key", "apikey", "access_token", "token", "key")
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -22,14 +25,23 @@ def actor_for(request: HttpRequest) -> Any:
     cached = getattr(request, "_kaifang_actor", None)
     if cached is not None:
         return cached
+    for name in KEY_PARAMETERS:
+        if name in request.GET:
+            # Query strings end up in logs, histories and Referer headers; keys belong in a header.
+            raise DomainError(
+                _("请不要把 API 密钥放在网址参数中，请使用请求头：Authorization: Bearer <密钥>。"),
+                code="key_in_query",
+            )
     token = bearer_token(request)
     if token is not None:
-        from kaifang.accounts.selectors import user_for_api_key
+        from kaifang.accounts.selectors import api_key_for
 
-        user = user_for_api_key(token)
-        if user is None:
+        key = api_key_for(token)
+        if key is None:
             raise NotAuthenticated(_("API 密钥无效、已过期或已吊销。"))
-        actor = user
+        if request.method not in SAFE_METHODS and "write" not in (key.scopes or []):
+            raise Forbidden(_("该 API 密钥只有读取权限，不能执行写入操作。"), code="key_scope")
+        actor = key.user
     else:
         actor = request.user
         # Cookie sessions are what CSRF attacks ride on; API keys are not sent by browsers on their own.
