@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kaifang.accounts",
     "kaifang.catalog",
     "kaifang.tabular",
+    "kaifang.tabular",
     "kaifang.search",
     "kaifang.portal",
     "kaifang.demo",

@@ -1,0 +1,165 @@
+"""Tabular API v1: the data API (rows, aggregates), downloads, versions and resumable uploads."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from typing import Any
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.utils.http import http_date
+from django.utils.translation import gettext as _
+from ninja import Router
+
+from kaifang.catalog.codes import code_from_slug
+from kaifang.catalog.selectors import get_dataset_for
+from kaifang.core.errors import NotAuthenticated
+from kaifang.core.http import actor_for
+from kaifang.tabular import downloads, selectors, services
+from kaifang.tabular import query as Q
+from kaifang.tabular.schemas import ReasonIn, UploadIn, upload_out, version_out
+
+router = Router(tags=["data"])
+
+
+def _dataset(request: HttpRequest, slug: str) -> Any:
+    return get_dataset_for(actor_for(request), code_from_slug(slug))
+
+
+def _authenticated(request: HttpRequest) -> Any:
+    actor = actor_for(request)
+    if not getattr(actor, "is_authenticated", False):
+        raise NotAuthenticated()
+    return actor
+
+
+@router.get("/datasets/{slug}/data", summary="查询数据（筛选、排序、分页）")
+def data(request: HttpRequest, slug: str) -> Any:
+    """Rows of the dataset's current published version. Filters `列名__op=值` with op in eq, ne, lt, le,
+    gt, ge, in (comma list), like, between (a,b), isnull (true/false); `q` searches text columns; `sort=列`
+    or `-列`; `fields=a,b`; `limit` ≤ 10000; `offset` or `cursor` (keyset, from `next_cursor`);
+    `total=exact|estimate|none`; `format=json|csv`."""
+    ds = _dataset(request, slug)
+    fmt = request.GET.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise Q.bad("format", _("format 只能是 json 或 csv。"))
+    result = selectors.table_rows(actor_for(request), ds, request.GET)
+    if fmt == "csv":
+        return _csv_page(result)
+    return result
+
+
+def _csv_page(result: dict[str, Any]) -> HttpResponse:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    names = [c["name"] for c in result["columns"]]
+    w.writerow(names)
+    for row in result["rows"]:
+        w.writerow([downloads.neutralise("" if row.get(n) is None else row.get(n)) for n in names])
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["X-Total-Count"] = str(result["total"]) if result["total"] is not None else ""
+    response["X-Total-Is-Estimate"] = "true" if result["total_is_estimate"] else "false"
+    return response
+
+
+@router.get("/datasets/{slug}/aggregate", summary="分组聚合")
+def aggregate(request: HttpRequest, slug: str) -> Any:
+    """`group_by=列1,列2` with `agg=count,sum:列,avg:列,min:列,max:列`; the same filters as /data."""
+    ds = _dataset(request, slug)
+    return selectors.table_aggregate(actor_for(request), ds, request.GET)
+
+
+@router.get("/datasets/{slug}/download", summary="下载数据（整表或筛选结果）")
+def download(request: HttpRequest, slug: str) -> Any:
+    """`format=csv|csv-bom|csv-gbk|xlsx|json|parquet|geojson` plus any /data filters, `fields` and `sort`.
+    Streamed; the ETag is stable for the same version and query."""
+    ds = _dataset(request, slug)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in downloads.FORMATS:
+        raise Q.bad("format", _("format 只能是 %(list)s。") % {"list": "、".join(downloads.FORMATS)})
+    version, spec, sql, params = selectors.table_export(actor_for(request), ds, request.GET)
+    lonlat = selectors.coordinate_columns([c for c in spec.columns if c["name"] in spec.select])
+    if fmt == "geojson" and lonlat is None:
+        raise Q.bad("format", _("该数据没有经纬度列，不能导出 GeoJSON。"))
+    etag = (
+        '"'
+        + hashlib.sha256(
+            f"{version.content_hash}|{fmt}|{sorted(request.GET.lists())}|{[c['name'] for c in spec.columns]}".encode()
+        ).hexdigest()[:40]
+        + '"'
+    )
+    modified = version.published_at or version.created_at
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    content_type, ext = downloads.FORMATS[fmt]
+    stream = downloads.body(fmt, sql, params, selectors.version_tables(version), spec.select, lonlat)
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    name = f"{ds.title}-v{version.number}{ext}"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{slug}-v{version.number}{ext}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified.timestamp())
+    response["X-Content-SHA256"] = version.content_hash
+    return response
+
+
+@router.get("/datasets/{slug}/versions", summary="数据版本列表")
+def versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    ds = _dataset(request, slug)
+    return [version_out(v) for v in selectors.versions_for(actor_for(request), ds)[:200]]
+
+
+@router.get("/datasets/{slug}/versions/{number}", summary="数据版本详情（结构、概况、问题行报告）")
+def version_detail(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+    ds = _dataset(request, slug)
+    return version_out(selectors.get_version_by_number(actor_for(request), ds, number), detail=True)
+
+
+@router.post("/datasets/{slug}/versions/{number}/publish", summary="审核通过并发布数据版本")
+def version_publish(request: HttpRequest, slug: str, number: int, payload: ReasonIn) -> dict[str, Any]:
+    actor = _authenticated(request)
+    version = selectors.get_version_by_number(actor, _dataset(request, slug), number)
+    return version_out(services.table_version_publish(actor=actor, version=version, reason=payload.reason))
+
+
+@router.post("/datasets/{slug}/versions/{number}/rollback", summary="回退到此前发布的版本")
+def version_rollback(request: HttpRequest, slug: str, number: int, payload: ReasonIn) -> dict[str, Any]:
+    actor = _authenticated(request)
+    version = selectors.get_version_by_number(actor, _dataset(request, slug), number)
+    return version_out(services.table_version_rollback(actor=actor, version=version, reason=payload.reason))
+
+
+@router.post("/datasets/{slug}/uploads", response={201: dict}, summary="开始一次可续传的上传")
+def upload_start(request: HttpRequest, slug: str, payload: UploadIn) -> tuple[int, dict[str, Any]]:
+    actor = _authenticated(request)
+    upload = services.upload_start(
+        actor=actor,
+        dataset=_dataset(request, slug),
+        filename=payload.filename,
+        total_size=payload.size,
+        encoding=payload.encoding,
+        quarantine=payload.quarantine,
+    )
+    return 201, upload_out(upload)
+
+
+@router.get("/uploads/{upload_id}", summary="上传进度（续传时从 received 继续）")
+def upload_status(request: HttpRequest, upload_id: str) -> dict[str, Any]:
+    return upload_out(selectors.get_upload_for(_authenticated(request), upload_id))
+
+
+@router.put("/uploads/{upload_id}", summary="上传一个分片（请求体为原始字节，offset 为起始位置）")
+def upload_chunk(request: HttpRequest, upload_id: str, offset: int) -> dict[str, Any]:
+    actor = _authenticated(request)
+    upload = selectors.get_upload_for(actor, upload_id)
+    return upload_out(services.upload_append(actor=actor, upload=upload, offset=offset, data=request.body))
+
+
+@router.post("/uploads/{upload_id}/complete", summary="上传完成，开始导入")
+def upload_complete(request: HttpRequest, upload_id: str) -> dict[str, Any]:
+    actor = _authenticated(request)
+    upload = selectors.get_upload_for(actor, upload_id)
+    return version_out(services.upload_complete(actor=actor, upload=upload), detail=True)

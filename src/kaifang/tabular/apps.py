@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TabularConfig(AppConfig):
+    name = "kaifang.tabular"
+    label = "tabular"

@@ -1,0 +1,76 @@
+"""Who may do what to tables. One `can_<service>` per service in services.py, plus read rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kaifang.catalog.choices import OpenAttribute
+from kaifang.catalog.models import Dataset
+from kaifang.core.actors import roles_of
+from kaifang.tabular.models import TableVersion, Upload
+
+
+def _officer_of(actor: Any, dataset: Dataset) -> bool:
+    return dataset.department_id in roles_of(actor).officer_department_ids
+
+
+def _reviews(actor: Any, dataset: Dataset) -> bool:
+    roles = roles_of(actor)
+    return roles.city_reviewer or dataset.region_id in roles.review_region_ids
+
+
+def _is(actor: Any, user_id: int | None) -> bool:
+    return user_id is not None and roles_of(actor).user_id == user_id
+
+
+def can_table_ingest(actor: Any, dataset: Dataset) -> bool:
+    return _officer_of(actor, dataset)
+
+
+def can_table_version_publish(actor: Any, version: TableVersion) -> bool:
+    """A reviewer of the dataset's region, never the person who uploaded the version."""
+    return _reviews(actor, version.dataset) and not _is(actor, version.created_by_id)
+
+
+def can_table_version_rollback(actor: Any, version: TableVersion) -> bool:
+    return _reviews(actor, version.dataset)
+
+
+def can_upload_start(actor: Any, dataset: Dataset) -> bool:
+    return _officer_of(actor, dataset)
+
+
+def can_upload_append(actor: Any, upload: Upload) -> bool:
+    return _is(actor, upload.created_by_id) and _officer_of(actor, upload.dataset)
+
+
+def can_upload_complete(actor: Any, upload: Upload) -> bool:
+    return _is(actor, upload.created_by_id) and _officer_of(actor, upload.dataset)
+
+
+def may_read_unpublished(actor: Any, dataset: Dataset) -> bool:
+    """Staff responsible for a dataset see every version and every column (to check an upload)."""
+    roles = roles_of(actor)
+    return _officer_of(actor, dataset) or _reviews(actor, dataset) or roles.auditor or roles.superuser
+
+
+def may_read_data(actor: Any, dataset: Dataset) -> bool:
+    """Rows of unconditionally open datasets are public; conditional data waits for the access issue's grants."""
+    if may_read_unpublished(actor, dataset):
+        return True
+    return dataset.open_attribute == OpenAttribute.UNCONDITIONAL
+
+
+def columns_visible_to(actor: Any, dataset: Dataset, version: TableVersion) -> list[dict[str, Any]]:
+    """The version's columns the actor may read: the public never sees a field the catalog marks closed
+    (the catalog's current marking wins over the one recorded at ingest)."""
+    if may_read_unpublished(actor, dataset):
+        return list(version.schema)
+    current = {f.code: f.open_attribute for f in dataset.fields.all()}
+    names = {f.name: f.open_attribute for f in dataset.fields.all()}
+    out = []
+    for col in version.schema:
+        attr = current.get(col.get("field_code", "")) or names.get(col["name"]) or col.get("open_attribute")
+        if attr and attr != OpenAttribute.CLOSED:
+            out.append(col)
+    return out

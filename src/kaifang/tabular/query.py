@@ -1,0 +1,360 @@
+"""Turning data API parameters into SQL for the engine.
+
+Column names come only from the version's schema (anything else is refused with a Chinese message) and are
+always quoted; every user value is a bound parameter. Nothing the user types is interpolated into SQL.
+"""
+
+# SQL here is built from schema-validated, quoted identifiers and bound parameters only (see quote_ident).
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from kaifang.core.errors import ValidationFailed
+from kaifang.tabular.engine import quote_ident
+
+MAX_LIMIT = 10_000
+MAX_OFFSET = 50_000_000
+MAX_IN = 200
+RESERVED = {
+    "fields",
+    "sort",
+    "limit",
+    "offset",
+    "cursor",
+    "total",
+    "format",
+    "q",
+    "version",
+    "group_by",
+    "agg",
+    "encoding",
+    "page",
+    "_",
+    "lang",
+}
+OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+ALL_OPS = (*OPS, "in", "like", "between", "isnull")
+NUMERIC = ("DOUBLE", "BIGINT", "DECIMAL(18,2)")
+AGGS = ("count", "sum", "avg", "min", "max")
+TABLE = "t"
+
+
+def bad(param: str, message: str) -> ValidationFailed:
+    return ValidationFailed(
+        _("查询参数有误：%(msg)s") % {"msg": message}, code="bad_parameter", details={param: message}
+    )
+
+
+@dataclass
+class Spec:
+    columns: list[dict[str, Any]]  # visible columns: name, type, sql_type
+    select: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    order: list[tuple[str, bool]] = field(default_factory=list)  # (column, descending)
+    limit: int = 100
+    offset: int = 0
+    cursor: list[Any] | None = None
+    total: str = "auto"
+    filtered: bool = False
+
+    @property
+    def by_name(self) -> dict[str, dict[str, Any]]:
+        return {c["name"]: c for c in self.columns}
+
+
+def _column(spec: Spec, name: str, param: str) -> dict[str, Any]:
+    col = spec.by_name.get(name)
+    if col is None:
+        raise bad(param, _("没有名为“%(name)s”的列（或该列不公开）。") % {"name": name[:64]})
+    return col
+
+
+def _int(raw: str | None, param: str, default: int, lo: int, hi: int) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad(param, _("%(p)s 必须是整数。") % {"p": param}) from None
+    if value < lo or value > hi:
+        raise bad(param, _("%(p)s 必须在 %(lo)s 到 %(hi)s 之间。") % {"p": param, "lo": lo, "hi": hi})
+    return value
+
+
+def convert(col: dict[str, Any], raw: str, param: str) -> Any:
+    """A user value as the Python value DuckDB compares with the column's type."""
+    t = col.get("sql_type", "VARCHAR")
+    try:
+        if t == "DOUBLE":
+            return float(raw)
+        if t == "BIGINT":
+            return int(raw)
+        if t == "DECIMAL(18,2)":
+            return decimal.Decimal(raw)
+        if t == "DATE":
+            return datetime.date.fromisoformat(raw)
+        if t == "TIMESTAMP":
+            return datetime.datetime.fromisoformat(raw)
+        if t == "BOOLEAN":
+            low = raw.lower()
+            if low in ("true", "1", "是"):
+                return True
+            if low in ("false", "0", "否"):
+                return False
+            raise ValueError(raw)
+    except (ValueError, decimal.InvalidOperation):
+        kind = {
+            "DOUBLE": _("数值"),
+            "BIGINT": _("整数"),
+            "DECIMAL(18,2)": _("金额"),
+            "DATE": _("日期（YYYY-MM-DD）"),
+            "TIMESTAMP": _("日期时间（YYYY-MM-DD HH:MM:SS）"),
+            "BOOLEAN": _("逻辑值（true/false）"),
+        }.get(t, t)
+        raise bad(param, _("“%(v)s”不是有效的%(kind)s。") % {"v": raw[:64], "kind": kind}) from None
+    return raw
+
+
+def parse_filters(spec: Spec, params: Any) -> None:
+    for key in params:
+        if key in RESERVED:
+            continue
+        values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
+        name, _sep, op = key.rpartition("__")
+        if not _sep or op not in ALL_OPS:
+            name, op = key, "eq"
+        col = _column(spec, name, key)
+        q = quote_ident(col["name"])
+        for raw in values:
+            raw = str(raw)
+            if len(raw) > 1000:
+                raise bad(key, _("参数值过长。"))
+            spec.filtered = True
+            if op in OPS:
+                spec.where.append(f"{q} {OPS[op]} ?")
+                spec.params.append(convert(col, raw, key))
+            elif op == "in":
+                items = [v for v in raw.split(",")]
+                if not items or len(items) > MAX_IN:
+                    raise bad(key, _("in 需要 1 到 %(n)s 个以逗号分隔的值。") % {"n": MAX_IN})
+                spec.where.append(f"{q} IN ({', '.join('?' for _i in items)})")
+                spec.params += [convert(col, v, key) for v in items]
+            elif op == "between":
+                items = raw.split(",")
+                if len(items) != 2:
+                    raise bad(key, _("between 需要两个以逗号分隔的值，例如 1,10。"))
+                spec.where.append(f"{q} BETWEEN ? AND ?")
+                spec.params += [convert(col, items[0], key), convert(col, items[1], key)]
+            elif op == "like":
+                pattern = raw if ("%" in raw or "_" in raw) else f"%{raw}%"
+                spec.where.append(f"{q}::VARCHAR ILIKE ?")
+                spec.params.append(pattern)
+            elif op == "isnull":
+                if raw.lower() not in ("true", "false", "1", "0"):
+                    raise bad(key, _("isnull 的值只能是 true 或 false。"))
+                spec.where.append(f"{q} IS {'' if raw.lower() in ('true', '1') else 'NOT '}NULL")
+
+
+def parse_search(spec: Spec, q: str | None) -> None:
+    if not q:
+        return
+    if len(q) > 200:
+        raise bad("q", _("搜索词不能超过 200 个字符。"))
+    text_cols = [c for c in spec.columns if c.get("sql_type", "VARCHAR") == "VARCHAR"]
+    if not text_cols:
+        raise bad("q", _("该数据没有可搜索的文本列。"))
+    spec.filtered = True
+    for term in q.split()[:5]:
+        spec.where.append("(" + " OR ".join(f"{quote_ident(c['name'])} ILIKE ?" for c in text_cols) + ")")
+        spec.params += [f"%{term}%"] * len(text_cols)
+
+
+def parse_fields(spec: Spec, raw: str | None) -> None:
+    if not raw:
+        spec.select = [c["name"] for c in spec.columns]
+        return
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    if not names or len(names) > 500:
+        raise bad("fields", _("fields 需要以逗号分隔的列名。"))
+    spec.select = [_column(spec, n, "fields")["name"] for n in names]
+
+
+def parse_sort(spec: Spec, raw: str | None, allowed: dict[str, Any] | None = None) -> None:
+    if not raw:
+        return
+    items = [s.strip() for s in raw.split(",") if s.strip()]
+    if len(items) > 3:
+        raise bad("sort", _("最多按 3 列排序。"))
+    for item in items:
+        desc = item.startswith("-")
+        name = item.lstrip("-+")
+        if allowed is not None:
+            if name not in allowed:
+                raise bad("sort", _("不能按“%(name)s”排序。") % {"name": name[:64]})
+        else:
+            _column(spec, name, "sort")
+        spec.order.append((name, desc))
+
+
+def encode_cursor(values: list[Any]) -> str:
+    def plain(v: Any) -> Any:
+        if isinstance(v, datetime.date | datetime.datetime | decimal.Decimal):
+            return str(v)
+        return v
+
+    return base64.urlsafe_b64encode(json.dumps([plain(v) for v in values]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> list[Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, TypeError):
+        raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。")) from None
+    if not isinstance(data, list) or len(data) not in (1, 2):
+        raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。"))
+    return data
+
+
+def parse_page(spec: Spec, params: Any) -> None:
+    spec.limit = _int(params.get("limit"), "limit", 100, 1, MAX_LIMIT)
+    spec.offset = _int(params.get("offset"), "offset", 0, 0, MAX_OFFSET)
+    total = params.get("total") or "auto"
+    if total not in ("auto", "exact", "estimate", "none"):
+        raise bad("total", _("total 只能是 exact、estimate 或 none。"))
+    spec.total = total
+    if params.get("cursor"):
+        if spec.offset:
+            raise bad("cursor", _("cursor 与 offset 不能同时使用。"))
+        if len(spec.order) > 1:
+            raise bad("cursor", _("游标分页只支持按一列排序。"))
+        spec.cursor = decode_cursor(params["cursor"])
+
+
+def data_sql(spec: Spec) -> tuple[str, list[Any]]:
+    """The page query. Rows are ordered by the sort columns then `_id`, so keyset pagination is exact."""
+    where = list(spec.where)
+    params = list(spec.params)
+    order_sql = [f"{quote_ident(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in spec.order] + ["_id ASC"]
+    if spec.cursor is not None:
+        if spec.order:
+            name, desc = spec.order[0]
+            col = spec.by_name[name]
+            if len(spec.cursor) != 2:
+                raise bad("cursor", _("游标与排序方式不匹配。"))
+            value, last_id = spec.cursor
+            q = quote_ident(name)
+            cast = f"CAST(? AS {col.get('sql_type', 'VARCHAR')})"
+            if value is None:
+                where.append(f"({q} IS NULL AND _id > ?)")
+                params.append(_cursor_id(last_id))
+            else:
+                cmp = "<" if desc else ">"
+                where.append(f"({q} {cmp} {cast} OR ({q} = {cast} AND _id > ?) OR {q} IS NULL)")
+                params += [str(value), str(value), _cursor_id(last_id)]
+        else:
+            if len(spec.cursor) != 1:
+                raise bad("cursor", _("游标与排序方式不匹配。"))
+            where.append("_id > ?")
+            params.append(_cursor_id(spec.cursor[0]))
+    select = ", ".join(["_id", *(quote_ident(n) for n in spec.select if n != "_id")])
+    sql = f"SELECT {select} FROM {TABLE}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY " + ", ".join(order_sql) + " LIMIT ? OFFSET ?"
+    params += [spec.limit + 1, spec.offset]
+    return sql, params
+
+
+def _cursor_id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。")) from None
+
+
+def export_sql(spec: Spec) -> tuple[str, list[Any]]:
+    """All matching rows, in order, without the row id (downloads)."""
+    select = ", ".join(quote_ident(n) for n in spec.select)
+    sql = f"SELECT {select} FROM {TABLE}"
+    if spec.where:
+        sql += " WHERE " + " AND ".join(spec.where)
+    order = [f"{quote_ident(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in spec.order] + ["_id ASC"]
+    return sql + " ORDER BY " + ", ".join(order), list(spec.params)
+
+
+def count_sql(spec: Spec, sample_percent: int | None = None) -> tuple[str, list[Any]]:
+    source = (
+        TABLE
+        if sample_percent is None
+        else f"(SELECT * FROM {TABLE} USING SAMPLE {int(sample_percent)} PERCENT (system))"
+    )
+    sql = f"SELECT count(*) FROM {source}"
+    if spec.where:
+        sql += " WHERE " + " AND ".join(spec.where)
+    return sql, list(spec.params)
+
+
+def aggregate_sql(spec: Spec, params: Any) -> tuple[str, list[Any], list[str]]:
+    group_raw = params.get("group_by") or ""
+    groups = [g.strip() for g in group_raw.split(",") if g.strip()]
+    if len(groups) > 5:
+        raise bad("group_by", _("最多按 5 列分组。"))
+    groups = [_column(spec, g, "group_by")["name"] for g in groups]
+    aggs_raw = params.get("agg") or "count"
+    selects = [quote_ident(g) for g in groups]
+    aliases: dict[str, Any] = {g: True for g in groups}
+    items = [a.strip() for a in aggs_raw.split(",") if a.strip()]
+    if not items or len(items) > 10:
+        raise bad("agg", _("agg 需要 1 到 10 个聚合，例如 count,sum:金额。"))
+    for item in items:
+        fn, _sep, name = item.partition(":")
+        if fn not in AGGS:
+            raise bad("agg", _("不支持的聚合“%(fn)s”，可选：count、sum、avg、min、max。") % {"fn": fn[:32]})
+        if fn == "count" and not name:
+            selects.append('count(*) AS "count"')
+            aliases["count"] = True
+            continue
+        col = _column(spec, name, "agg")
+        if fn in ("sum", "avg") and col.get("sql_type") not in NUMERIC:
+            raise bad("agg", _("%(fn)s 只能用于数值列，“%(name)s”不是数值列。") % {"fn": fn, "name": name})
+        alias = f"{fn}_{col['name']}"
+        selects.append(f"{fn}({quote_ident(col['name'])}) AS {quote_ident(alias)}")
+        aliases[alias] = True
+    parse_sort(spec, params.get("sort"), allowed=aliases)
+    sql = f"SELECT {', '.join(selects)} FROM {TABLE}"
+    if spec.where:
+        sql += " WHERE " + " AND ".join(spec.where)
+    if groups:
+        sql += " GROUP BY " + ", ".join(quote_ident(g) for g in groups)
+    if spec.order:
+        sql += " ORDER BY " + ", ".join(
+            f"{quote_ident(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in spec.order
+        )
+    elif groups:
+        first = next(iter(a for a in aliases if a not in groups), None)
+        sql += f" ORDER BY {quote_ident(first)} DESC NULLS LAST" if first else ""
+    sql += " LIMIT ?"
+    return sql, [*spec.params, spec.limit + 1], list(aliases)
+
+
+def plain(value: Any) -> Any:
+    """A DuckDB value as JSON."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, float) and value != value:
+        return None
+    return value

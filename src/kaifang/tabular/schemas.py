@@ -1,0 +1,57 @@
+"""API input schemas and the one serialisation of versions shared by the API and the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field as PydField
+
+from kaifang.tabular.models import TableVersion, Upload
+
+
+class ReasonIn(Schema):
+    reason: str = PydField("", max_length=2000)
+
+
+class UploadIn(Schema):
+    filename: str = PydField(..., min_length=1, max_length=255)
+    size: int = PydField(..., ge=1)
+    encoding: str = PydField("", max_length=16)
+    quarantine: bool = False
+
+
+def version_out(v: TableVersion, *, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "number": v.number,
+        "state": v.state,
+        "state_label": str(v.get_state_display()),
+        "is_current": v.is_current,
+        "sha256": v.content_hash,
+        "byte_size": v.byte_size,
+        "row_count": v.row_count,
+        "quarantined_count": v.quarantined_count,
+        "bad_row_count": v.bad_row_count,
+        "source_name": v.source_name,
+        "source_format": v.source_format,
+        "source_encoding": v.source_encoding,
+        "error": v.error,
+        "created_at": v.created_at.isoformat() if v.created_at else None,
+        "published_at": v.published_at.isoformat() if v.published_at else None,
+        "columns": [{"name": c["name"], "type": c["type"]} for c in v.schema],
+    }
+    if detail:
+        out["profile"] = v.profile
+        out["bad_rows"] = v.bad_rows
+    return out
+
+
+def upload_out(u: Upload) -> dict[str, Any]:
+    return {
+        "id": str(u.pk),
+        "filename": u.filename,
+        "size": u.total_size,
+        "received": u.received,
+        "state": u.state,
+        "version": u.version.number if u.version_id and u.version else None,
+    }

@@ -1,0 +1,323 @@
+"""Every state change of tables: ingest a file as a new version, publish it, roll back, resumable uploads.
+
+Each service checks its `can_<name>` first and writes an audit event in the same transaction. The heavy work
+of an ingest (transcode, validate, Parquet) runs before the transaction; the Parquet object is moved into the
+store atomically, and the version row that makes it visible is committed only after that, so a process
+killed at any point leaves the previous version served and no half version.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaifang.catalog.models import Dataset
+from kaifang.core.audit import audit_record
+from kaifang.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from kaifang.tabular import gate
+from kaifang.tabular import permissions as perm
+from kaifang.tabular.ingest import FieldSpec, IngestError, Progress, check_filename, run_ingest
+from kaifang.tabular.models import TableVersion, Upload
+from kaifang.tabular.store import get_store, uploads_dir
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise Forbidden()
+
+
+def _next_number(dataset: Dataset) -> int:
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).first()  # serialise numbering per dataset
+    return (TableVersion.objects.filter(dataset=dataset).aggregate(m=Max("number"))["m"] or 0) + 1
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def table_ingest(
+    *,
+    actor: Any,
+    dataset: Dataset,
+    path: Path,
+    filename: str,
+    encoding: str | None = None,
+    quarantine: bool = False,
+    progress: Progress | None = None,
+) -> TableVersion:
+    """Validate and convert a file into a new (unpublished) version. A refused file is recorded as a failed
+    version with its report, and IngestError is raised after that record is committed."""
+    _require(perm.can_table_ingest(actor, dataset))
+    return _ingest(
+        actor=actor,
+        dataset=dataset,
+        path=path,
+        filename=filename,
+        encoding=encoding,
+        quarantine=quarantine,
+        progress=progress,
+    )
+
+
+def _ingest(
+    *,
+    actor: Any,
+    dataset: Dataset,
+    path: Path,
+    filename: str,
+    encoding: str | None,
+    quarantine: bool,
+    progress: Progress | None,
+) -> TableVersion:
+    fields = [FieldSpec.from_field(f) for f in dataset.fields.all()]
+    store = get_store()
+    try:
+        result = run_ingest(
+            Path(path),
+            filename,
+            fields,
+            encoding=encoding,
+            quarantine=quarantine,
+            progress=progress,
+            store=store,
+        )
+    except IngestError as exc:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        with transaction.atomic():
+            failed = TableVersion.objects.create(
+                dataset=dataset,
+                number=_next_number(dataset),
+                state=TableVersion.State.FAILED,
+                error=str(exc.message),
+                bad_rows=details.get("bad_rows", [])[:1000],
+                bad_row_count=details.get("bad_row_count", 0),
+                source_name=filename[:255] if len(filename) <= 255 else "",
+                quarantine_mode=quarantine,
+                created_by=_user(actor),
+            )
+            audit_record(
+                actor=actor,
+                action="table.ingest_failed",
+                target=dataset,
+                reason=str(exc.message)[:500],
+                after={"version": failed.number, "code": exc.code},
+            )
+        exc.details = {**details, "version": failed.number}
+        raise
+    key, digest, size = store.put(result.parquet)
+    qkey = store.put(result.quarantine)[0] if result.quarantine else ""
+    with transaction.atomic():
+        version = TableVersion.objects.create(
+            dataset=dataset,
+            number=_next_number(dataset),
+            state=TableVersion.State.VALIDATED,
+            content_hash=digest,
+            store_key=key,
+            quarantine_key=qkey,
+            byte_size=size,
+            row_count=result.row_count,
+            quarantined_count=result.quarantined_count,
+            schema=result.schema,
+            profile=result.profile,
+            bad_rows=result.bad_rows,
+            bad_row_count=result.bad_row_count,
+            source_name=filename,
+            source_format=result.source_format,
+            source_encoding=result.source_encoding,
+            source_hash=result.source_hash,
+            quarantine_mode=quarantine,
+            created_by=_user(actor),
+        )
+        audit_record(
+            actor=actor,
+            action="table.ingest",
+            target=dataset,
+            after={
+                "version": version.number,
+                "rows": version.row_count,
+                "sha256": digest,
+                "quarantined": version.quarantined_count,
+            },
+        )
+    return version
+
+
+def _make_current(*, actor: Any, version: TableVersion) -> None:
+    TableVersion.objects.filter(dataset_id=version.dataset_id, is_current=True).exclude(pk=version.pk).update(
+        is_current=False
+    )
+    version.is_current = True
+
+
+@transaction.atomic
+def table_version_publish(*, actor: Any, version: TableVersion, reason: str = "") -> TableVersion:
+    """Make a validated version the one the public is served, after the privacy gate."""
+    _require(perm.can_table_version_publish(actor, version))
+    version = TableVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
+    if version.state != TableVersion.State.VALIDATED:
+        raise InvalidTransition(_("只有已校验待发布的版本可以发布。"))
+    refusals = gate.privacy_gate(version)
+    if refusals:
+        raise ValidationFailed(_("未通过隐私审查，不能发布。"), code="privacy_gate", details=refusals)
+    previous = TableVersion.objects.filter(dataset_id=version.dataset_id, is_current=True).first()
+    _make_current(actor=actor, version=version)
+    version.state = TableVersion.State.PUBLISHED
+    version.published_by = _user(actor)
+    version.published_at = timezone.now()
+    version.save(update_fields=["state", "is_current", "published_by", "published_at"])
+    audit_record(
+        actor=actor,
+        action="table.publish",
+        target=version.dataset,
+        reason=reason,
+        before={"current": previous.number if previous else None},
+        after={"current": version.number, "sha256": version.content_hash},
+    )
+    return version
+
+
+@transaction.atomic
+def table_version_rollback(*, actor: Any, version: TableVersion, reason: str = "") -> TableVersion:
+    """Serve an earlier published version again (a reviewer's decision)."""
+    _require(perm.can_table_version_rollback(actor, version))
+    version = TableVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
+    if version.state != TableVersion.State.PUBLISHED or version.is_current:
+        raise InvalidTransition(_("只能回退到一个此前已发布、且不是当前版本的版本。"))
+    if not reason.strip():
+        raise ValidationFailed(_("请填写回退理由。"), details={"reason": _("必填")})
+    previous = TableVersion.objects.filter(dataset_id=version.dataset_id, is_current=True).first()
+    _make_current(actor=actor, version=version)
+    version.save(update_fields=["is_current"])
+    audit_record(
+        actor=actor,
+        action="table.rollback",
+        target=version.dataset,
+        reason=reason,
+        before={"current": previous.number if previous else None},
+        after={"current": version.number},
+    )
+    return version
+
+
+# --- resumable uploads ------------------------------------------------------------------------------------------
+
+
+def _part_path(upload: Upload) -> Path:
+    return uploads_dir() / f"{upload.pk}.part"
+
+
+@transaction.atomic
+def upload_start(
+    *,
+    actor: Any,
+    dataset: Dataset,
+    filename: str,
+    total_size: int,
+    encoding: str = "",
+    quarantine: bool = False,
+) -> Upload:
+    _require(perm.can_upload_start(actor, dataset))
+    check_filename(filename)
+    limit = getattr(settings, "KAIFANG_UPLOAD_MAX_BYTES", 20 * 1024**3)
+    if total_size <= 0:
+        raise IngestError(_("文件为空。"), code="empty_file")
+    if total_size > limit:
+        raise ValidationFailed(_("文件过大，上限为 %(gb)s GB。") % {"gb": limit // 1024**3})
+    upload = Upload.objects.create(
+        dataset=dataset,
+        filename=filename,
+        total_size=total_size,
+        encoding=encoding or "",
+        quarantine=quarantine,
+        created_by=actor,
+    )
+    _part_path(upload).touch()
+    audit_record(
+        actor=actor,
+        action="table.upload_start",
+        target=dataset,
+        after={"upload": str(upload.pk), "filename": filename, "size": total_size},
+    )
+    return upload
+
+
+def upload_append(*, actor: Any, upload: Upload, offset: int, data: bytes) -> Upload:
+    """Append one chunk at `offset`, which must be what the server has (so a retry or resume is exact)."""
+    _require(perm.can_upload_append(actor, upload))
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload.pk)
+        if upload.state != Upload.State.OPEN:
+            raise InvalidTransition(_("该上传已结束。"))
+        if offset != upload.received:
+            raise Conflict(
+                _("分片位置不符：服务器已收到 %(n)s 字节，请从该位置继续上传。") % {"n": upload.received},
+                details={"received": upload.received},
+            )
+        if upload.received + len(data) > upload.total_size:
+            raise ValidationFailed(_("上传的数据超过了声明的文件大小。"))
+        path = _part_path(upload)
+        with open(path, "r+b") as fh:
+            fh.seek(offset)
+            fh.write(data)
+            fh.truncate()
+            fh.flush()
+            os.fsync(fh.fileno())
+        upload.received = offset + len(data)
+        if upload.received == upload.total_size:
+            upload.state = Upload.State.COMPLETE
+        upload.save(update_fields=["received", "state", "updated_at"])
+    return upload
+
+
+def upload_complete(*, actor: Any, upload: Upload, progress: Progress | None = None) -> TableVersion:
+    """Ingest a fully received upload as a new version."""
+    _require(perm.can_upload_complete(actor, upload))
+    if upload.state != Upload.State.COMPLETE or upload.received != upload.total_size:
+        raise InvalidTransition(
+            _("文件尚未上传完整（已收到 %(n)s / %(total)s 字节）。")
+            % {"n": upload.received, "total": upload.total_size}
+        )
+    path = _part_path(upload)
+    try:
+        version = table_ingest(
+            actor=actor,
+            dataset=upload.dataset,
+            path=path,
+            filename=upload.filename,
+            encoding=upload.encoding or None,
+            quarantine=upload.quarantine,
+            progress=progress,
+        )
+    except IngestError:
+        Upload.objects.filter(pk=upload.pk).update(state=Upload.State.FAILED)
+        path.unlink(missing_ok=True)
+        raise
+    Upload.objects.filter(pk=upload.pk).update(state=Upload.State.INGESTED, version=version)
+    path.unlink(missing_ok=True)
+    return version
+
+
+def _system_publish(version: TableVersion, reason: str) -> TableVersion:
+    """Publish without a reviewer, for data the platform itself builds (the demo city). Not a service: no
+    person acts, and nothing outside this app's bootstrap calls it."""
+    with transaction.atomic():
+        _make_current(actor=None, version=version)
+        version.state = TableVersion.State.PUBLISHED
+        version.published_at = timezone.now()
+        gate.privacy_gate(version)
+        version.save(update_fields=["state", "is_current", "published_at"])
+        audit_record(
+            actor=None,
+            action="table.publish",
+            target=version.dataset,
+            reason=reason,
+            after={"current": version.number, "sha256": version.content_hash},
+        )
+    return version

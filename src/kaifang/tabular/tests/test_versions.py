@@ -1,0 +1,95 @@
+"""Versions through the API: history, publish (with the privacy gate), rollback, and who may do what."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kaifang.catalog.codes import slug_for_code
+from kaifang.core.models import AuditEvent
+from kaifang.tabular.models import TableVersion
+
+from .conftest import GOOD_CSV
+
+
+def post(client, path, body=None):
+    return client.post(path, json.dumps(body or {}), content_type="application/json")
+
+
+def base(ds):
+    return f"/api/v1/datasets/{slug_for_code(ds.code)}/versions"
+
+
+def test_publish_calls_the_privacy_gate_and_audits(table_ds, ingest, login, personas, monkeypatch):
+    from kaifang.tabular import gate
+
+    calls = []
+    monkeypatch.setattr(gate, "privacy_gate", lambda v: calls.append(v.number) or [])
+    ingest(table_ds)
+    r = post(login(personas["reviewer"]), f"{base(table_ds)}/1/publish")
+    assert r.status_code == 200 and r.json()["is_current"] is True
+    assert calls == [1]
+    assert AuditEvent.objects.filter(action="table.publish").count() == 1
+
+
+def test_gate_refusal_blocks_publication(table_ds, ingest, login, personas, monkeypatch):
+    from kaifang.tabular import gate
+
+    monkeypatch.setattr(gate, "privacy_gate", lambda v: ["身份证号未脱敏"])
+    ingest(table_ds)
+    r = post(login(personas["reviewer"]), f"{base(table_ds)}/1/publish")
+    assert r.status_code == 422 and "隐私审查" in r.json()["error"]["message"]
+    assert not TableVersion.objects.filter(is_current=True).exists()
+
+
+@pytest.mark.parametrize(
+    "who,status", [("anonymous", 401), ("citizen", 404), ("officer", 403), ("other_officer", 404)]
+)
+def test_publish_forbidden(table_ds, ingest, login, personas, who, status):
+    ingest(table_ds)
+    r = post(login(personas[who]), f"{base(table_ds)}/1/publish")
+    assert r.status_code == status
+
+
+def test_uploader_cannot_publish_own_version(table_ds, personas, write, login):
+    from kaifang.accounts.models import RoleAssignment
+    from kaifang.tabular.services import table_ingest
+
+    reviewer = personas["reviewer"]
+    RoleAssignment.objects.create(user=reviewer, role="officer", department=table_ds.department)
+    reviewer._kaifang_roles = None
+    del reviewer._kaifang_roles
+    table_ingest(actor=reviewer, dataset=table_ds, path=write("a.csv", GOOD_CSV), filename="a.csv")
+    assert post(login(reviewer), f"{base(table_ds)}/1/publish").status_code == 403
+
+
+def test_history_rollback_and_public_view(published, ingest, login, personas, client):
+    from kaifang.tabular.services import table_version_publish
+
+    v2 = ingest(published, GOOD_CSV + "A005,新增,1,2024-05-06,甲,114,29,\n")
+    table_version_publish(actor=personas["reviewer"], version=v2)
+    public = client.get(base(published)).json()
+    assert [(v["number"], v["is_current"]) for v in public] == [(2, True), (1, False)]
+    reviewer = login(personas["reviewer"])
+    r = post(reviewer, f"{base(published)}/1/rollback", {"reason": ""})
+    assert r.status_code == 422 and "回退理由" in r.json()["error"]["message"]
+    r = post(reviewer, f"{base(published)}/1/rollback", {"reason": "第 2 版数据有误"})
+    assert r.status_code == 200 and r.json()["is_current"] is True
+    client.logout()
+    assert client.get(f"/api/v1/datasets/{slug_for_code(published.code)}/data").json()["total"] == 4
+    reviewer = login(personas["reviewer"])
+    assert post(reviewer, f"{base(published)}/1/rollback", {"reason": "再次"}).status_code == 409
+    assert (
+        post(login(personas["officer"]), f"{base(published)}/2/rollback", {"reason": "x"}).status_code == 403
+    )
+
+
+def test_detail_shows_profile_and_bad_rows_to_staff_only(table_ds, ingest, login, personas, client):
+    ingest(table_ds, GOOD_CSV + "A009,坏,abc,2024-01-01,甲,114,29,\n", quarantine=True)
+    officer = login(personas["officer"])
+    body = officer.get(f"{base(table_ds)}/1").json()
+    assert body["profile"]["数量"]["nulls"] == 1
+    assert body["bad_rows"] == [{"row": 5, "column": "数量", "value": "abc", "reason": "不是有效的数值"}]
+    client.logout()
+    assert client.get(f"{base(table_ds)}/1").status_code == 404
