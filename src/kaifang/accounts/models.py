@@ -68,6 +68,8 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     # "read": catalog and data reads; "write": catalog workflow actions on the owner's behalf.
     scopes = models.JSONField(_("权限范围"), default=list)
+    rate_limit_per_minute = models.PositiveIntegerField(_("每分钟调用上限"), default=600)
+    daily_quota = models.PositiveIntegerField(_("每日调用配额"), default=100_000)
 
     SCOPES = (("read", _("读取")), ("write", _("写入（目录登记与审核操作）")))
 

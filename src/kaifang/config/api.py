@@ -8,6 +8,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
 from kaifang.core.errors import DomainError
+from kaifang.core.ratelimit import RateLimited
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -35,6 +36,15 @@ def _error(request: HttpRequest, status: int, code: str, message: str, details=N
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(request, {"error": exc.as_dict()}, status=429)
+    for name, value in exc.usage.headers().items():
+        response[name] = value
+    response["Retry-After"] = str(exc.usage.reset)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

@@ -1,4 +1,5 @@
-"""Keep the API's error shape for the responses the framework makes before our handlers run."""
+"""API requests: resolve the caller (keys, CSRF, rate limits) up front, and keep the JSON error shape
+for the responses the framework makes before our handlers run."""
 
 from __future__ import annotations
 
@@ -8,10 +9,22 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from kaifang.core.errors import DomainError
+from kaifang.core.http import actor_for
+from kaifang.core.ratelimit import RateLimited
+
 MESSAGES = {
     404: ("not_found", lambda: _("未找到该资源，或您无权访问。")),
     405: ("method_not_allowed", lambda: _("该接口不支持此请求方法。")),
 }
+
+
+def _json_error(status: int, body: dict) -> HttpResponse:
+    return HttpResponse(
+        json.dumps({"error": body}, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 class ApiErrorShapeMiddleware:
@@ -19,7 +32,24 @@ class ApiErrorShapeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            # Every API call resolves its caller first: a bad, expired or exhausted key is refused
+            # even on endpoints that would answer anonymously.
+            try:
+                actor_for(request)
+            except RateLimited as exc:
+                response = _json_error(exc.status, exc.as_dict())
+                for name, value in exc.usage.headers().items():
+                    response[name] = value
+                response["Retry-After"] = str(exc.usage.reset)
+                return response
+            except DomainError as exc:
+                return _json_error(exc.status, exc.as_dict())
         response = self.get_response(request)
+        usage = getattr(request, "_kaifang_rate", None)
+        if usage is not None:
+            for name, value in usage.headers().items():
+                response[name] = value
         if (
             request.path.startswith("/api/")
             and response.status_code in MESSAGES

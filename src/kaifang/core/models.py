@@ -25,3 +25,17 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class RateCounter(models.Model):
+    """Requests counted per bucket (an API key, per minute or per day) in fixed windows, shared by all workers."""
+
+    bucket = models.CharField(max_length=64)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "window"], name="rate_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}@{self.window}={self.count}"

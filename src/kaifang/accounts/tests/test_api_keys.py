@@ -81,3 +81,37 @@ def test_keys_page(client, login, personas):
     )  # not yours
     client.post("/accounts/keys/", {"action": "revoke", "key": key.pk})
     assert client.get("/api/v1/me", **bearer(secret)).status_code == 401
+
+
+def test_rate_limit_headers_and_429(client, personas):
+    key, secret = api_key_create(actor=personas["citizen"], owner=personas["citizen"])
+    ApiKey.objects.filter(pk=key.pk).update(rate_limit_per_minute=3)
+    statuses = []
+    for _ in range(4):
+        r = client.get("/api/v1/stats", **bearer(secret))
+        statuses.append(r.status_code)
+    assert statuses == [200, 200, 200, 429]
+    assert r["X-RateLimit-Limit"] == "3" and r["X-RateLimit-Remaining"] == "0"
+    assert int(r["Retry-After"]) > 0 and "秒后重试" in r.json()["error"]["message"]
+    ok = client.get("/api/v1/stats")  # anonymous reads are not charged to the key
+    assert ok.status_code == 200 and "X-RateLimit-Limit" not in ok
+
+
+def test_daily_quota(client, personas):
+    key, secret = api_key_create(actor=personas["citizen"], owner=personas["citizen"])
+    ApiKey.objects.filter(pk=key.pk).update(daily_quota=2)
+    codes = [client.get("/api/v1/stats", **bearer(secret)).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert "配额" in client.get("/api/v1/stats", **bearer(secret)).json()["error"]["message"]
+
+
+def test_windows_are_counted_per_key_and_reset():
+    from kaifang.core.ratelimit import RateLimited, Window, check
+
+    w = [Window("minute", 60, 2)]
+    check("key:a", w, now=120.0)
+    check("key:a", w, now=121.0)
+    with pytest.raises(RateLimited):
+        check("key:a", w, now=122.0)
+    check("key:b", w, now=122.0)  # another key has its own budget
+    assert check("key:a", w, now=181.0).remaining == 1  # next minute
