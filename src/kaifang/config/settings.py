@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "kaifang.tenancy",
     "kaifang.accounts",
     "kaifang.catalog",
-    "kaifang.tabular",
+    "kaifang.access",
     "kaifang.tabular",
     "kaifang.search",
     "kaifang.portal",

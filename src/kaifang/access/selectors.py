@@ -1,0 +1,70 @@
+"""Reads of conditional access: an actor's usable grant for a dataset, queues, and the X3 chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from kaifang.access.models import AccessApplication, AccessGrant
+from kaifang.access.permissions import applications_visible_to
+from kaifang.catalog.models import Dataset
+from kaifang.core.actors import roles_of
+from kaifang.core.audit import audit_history
+from kaifang.core.errors import NotFound
+
+
+def usable_grant(actor: Any, dataset: Dataset) -> AccessGrant | None:
+    """The grant that lets this actor use this dataset's data now (active, in period, reports not overdue)."""
+    roles = roles_of(actor)
+    if not roles.authenticated:
+        return None
+    for grant in AccessGrant.objects.filter(
+        grantee_id=roles.user_id, dataset=dataset, revoked_at__isnull=True
+    ):
+        if grant.status() == "active":
+            return grant
+    return None
+
+
+def get_application_for(actor: Any, pk: Any) -> AccessApplication:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    app = (
+        applications_visible_to(actor)
+        .select_related("dataset", "applicant", "agreement")
+        .filter(pk=pk)
+        .first()
+    )
+    if app is None:
+        raise NotFound()
+    return app
+
+
+def applications_for(actor: Any, *, queue: bool = False) -> QuerySet[AccessApplication]:
+    qs = applications_visible_to(actor).select_related("dataset", "applicant")
+    if queue:
+        roles = roles_of(actor)
+        qs = qs.filter(
+            dataset__department_id__in=roles.officer_department_ids, state__in=AccessApplication.OPEN_STATES
+        )
+        return qs.order_by("deadline", "id")
+    return qs
+
+
+def application_chain(application: AccessApplication) -> list[Any]:
+    """Application → messages → grant → every recorded step and report, oldest first (X3)."""
+    events = list(audit_history(application).order_by("created_at", "id"))
+    grant = getattr(application, "grant", None) if hasattr(application, "grant") else None
+    if grant is not None:
+        events += list(audit_history(grant).order_by("created_at", "id"))
+    return sorted(events, key=lambda e: (e.created_at, e.id))
+
+
+def open_fields(dataset: Dataset) -> list[str]:
+    """Fields that may be granted: those not closed outright."""
+    from kaifang.catalog.choices import OpenAttribute
+
+    return [f.name for f in dataset.fields.all() if f.open_attribute != OpenAttribute.CLOSED]

@@ -1,0 +1,152 @@
+"""Pages of conditional access: apply, my applications and grants, the officer's queue, one case."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from kaifang.access import permissions as perm
+from kaifang.access import selectors, services
+from kaifang.access.models import AccessGrant, AgreementTemplate
+from kaifang.catalog.codes import code_from_slug
+from kaifang.catalog.selectors import get_dataset_for
+from kaifang.core.errors import DomainError, NotFound
+
+
+def _errors(exc: DomainError) -> dict[str, Any]:
+    return exc.details if isinstance(exc.details, dict) else {"general": str(exc.message)}
+
+
+@login_required
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        dataset = get_dataset_for(request.user, code_from_slug(slug))
+    except NotFound as exc:
+        raise Http404 from exc
+    today = datetime.date.today()
+    ctx: dict[str, Any] = {
+        "ds": dataset,
+        "fields": selectors.open_fields(dataset),
+        "agreement": AgreementTemplate.objects.filter(is_current=True).first(),
+        "data": {
+            "period_start": today.isoformat(),
+            "period_end": today.replace(year=today.year + 1).isoformat(),
+        },
+        "errors": {},
+    }
+    if request.method == "POST":
+        data = {
+            k: request.POST.get(k, "")
+            for k in (
+                "purpose",
+                "scenario",
+                "period_start",
+                "period_end",
+                "security_measures",
+                "organization_name",
+            )
+        }
+        data["requested_fields"] = request.POST.getlist("requested_fields")
+        data["accept_agreement"] = request.POST.get("accept_agreement") == "on"
+        try:
+            app = services.access_application_submit(actor=request.user, dataset=dataset, data=data)
+        except DomainError as exc:
+            ctx.update(data=data, errors=_errors(exc))
+            return render(request, "access/apply.html", ctx, status=exc.status)
+        messages.success(request, _("申请已提交，提供部门将在办理期限内答复。"))
+        return redirect("access:detail", pk=app.pk)
+    return render(request, "access/apply.html", ctx)
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    ctx = {
+        "applications": selectors.applications_for(request.user).filter(applicant=request.user),
+        "grants": AccessGrant.objects.filter(grantee=request.user).select_related("dataset"),
+        "queue": selectors.applications_for(request.user, queue=True),
+    }
+    return render(request, "access/mine.html", ctx)
+
+
+ACTIONS = {
+    "request_info": (services.access_application_request_info, "question"),
+    "answer": (services.access_application_answer, "answer"),
+    "reject": (services.access_application_reject, "reason"),
+    "withdraw": (services.access_application_withdraw, None),
+}
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        app = selectors.get_application_for(request.user, pk)
+    except NotFound as exc:
+        raise Http404 from exc
+    ctx: dict[str, Any] = {"app": app, "errors": {}}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "approve":
+                until = request.POST.get("valid_until") or None
+                services.access_application_approve(
+                    actor=request.user,
+                    application=app,
+                    fields=request.POST.getlist("fields"),
+                    row_filter=request.POST.get("row_filter", ""),
+                    valid_until=datetime.date.fromisoformat(until) if until else None,
+                    rate_limit_per_minute=int(request.POST.get("rate_limit_per_minute") or 60),
+                    reason=request.POST.get("reason", ""),
+                )
+            elif action in ACTIONS:
+                service, arg = ACTIONS[action]
+                kwargs = {arg: request.POST.get("text", "")} if arg else {}
+                service(actor=request.user, application=app, **kwargs)
+            elif action in ("revoke", "report"):
+                grant = AccessGrant.objects.filter(application=app).first()
+                if grant is None:
+                    raise NotFound()
+                if action == "revoke":
+                    services.access_grant_revoke(
+                        actor=request.user, grant=grant, reason=request.POST.get("text", "")
+                    )
+                else:
+                    services.usage_report_submit(
+                        actor=request.user, grant=grant, summary=request.POST.get("text", "")
+                    )
+            else:
+                raise NotFound()
+            return redirect("access:detail", pk=app.pk)
+        except ValueError:
+            ctx["errors"] = {"general": _("日期或数字格式不正确。")}
+            status = 422
+        except DomainError as exc:
+            ctx["errors"] = _errors(exc)
+            status = exc.status
+        app = selectors.get_application_for(request.user, pk)
+    grant = AccessGrant.objects.filter(application=app).first()
+    ctx.update(
+        app=app,
+        grant=grant,
+        chain=selectors.application_chain(app),
+        can={
+            "decide": perm.can_access_application_approve(request.user, app) and app.state == "submitted",
+            "reject": perm.can_access_application_reject(request.user, app) and app.state in app.OPEN_STATES,
+            "answer": perm.can_access_application_answer(request.user, app) and app.state == "info_requested",
+            "withdraw": perm.can_access_application_withdraw(request.user, app)
+            and app.state in app.OPEN_STATES,
+            "revoke": grant is not None
+            and grant.revoked_at is None
+            and perm.can_access_grant_revoke(request.user, grant),
+            "report": grant is not None
+            and grant.revoked_at is None
+            and perm.can_usage_report_submit(request.user, grant),
+        },
+    )
+    return render(request, "access/detail.html", ctx, status=status)
