@@ -57,8 +57,9 @@ def suggest(request: HttpRequest, params: Query[SuggestQuery]) -> dict[str, Any]
 
 
 @router.get("/graph", summary="数据资源图谱")
-def graph(request: HttpRequest, domain: str = "", limit: int = 300) -> dict[str, Any]:
-    return selectors.graph(actor_for(request), domain=domain[:32], limit=limit)
+def graph(request: HttpRequest, domain: str = "", focus: str = "", limit: int = 300) -> dict[str, Any]:
+    """`domain` narrows to one domain; `focus` (a dataset code) shows it with its related datasets."""
+    return selectors.graph(actor_for(request), domain=domain[:32], limit=limit, focus=focus[:40])
 
 
 @router.get("/datasets/{slug}/related", summary="相关数据资源")

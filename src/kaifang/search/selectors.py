@@ -202,14 +202,19 @@ def _field_names(ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def graph(actor: Any, domain: str = "", limit: int = GRAPH_LIMIT) -> dict[str, Any]:
-    """Datasets with their departments, domains, counties and shared join fields, as nodes and links."""
+def graph(actor: Any, domain: str = "", limit: int = GRAPH_LIMIT, focus: str = "") -> dict[str, Any]:
+    """Datasets with their departments, domains, counties and shared join fields, as nodes and links.
+    With `focus` (a dataset code): that dataset and its related datasets, whatever their domain."""
     from kaifang.catalog.schemas import SAMPLE_LABEL
     from kaifang.core.actors import roles_of
 
     staff = roles_of(actor).is_staff_member
     qs = catalog_queryset(actor, "resource").select_related("department", "region", "domain")
-    if domain:
+    center = qs.filter(code=focus).first() if focus else None
+    if center is not None:
+        near = [r["dataset"].pk for r in related_datasets(actor, center, limit=12)]
+        qs = qs.filter(id__in=[center.pk, *near])
+    elif domain:
         qs = qs.filter(domain__code=domain)
     datasets = list(qs.order_by("-publish_date", "-id")[: max(1, min(limit, GRAPH_LIMIT))])
     names = _field_names([d.pk for d in datasets])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -20,11 +22,11 @@ def suggest(request: HttpRequest) -> HttpResponse:
 def graph(request: HttpRequest) -> HttpResponse:
     from kaifang.portal.selectors import domains_with_counts
 
-    domain = request.GET.get("domain", "")[:32]
+    params = {k: request.GET.get(k, "")[:40] for k in ("domain", "focus") if request.GET.get(k)}
     ctx = {
-        "domain": domain,
+        "domain": params.get("domain", ""),
         "domains": [d for d in domains_with_counts() if getattr(d, "n", 1)],
-        "focus": request.GET.get("focus", "")[:64],
-        "api_twin": "/api/v1/graph" + (f"?domain={domain}" if domain else ""),
+        "focus": params.get("focus", ""),
+        "api_twin": "/api/v1/graph" + (f"?{urlencode(params)}" if params else ""),
     }
     return render(request, "search/graph.html", ctx)

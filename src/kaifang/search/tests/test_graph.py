@@ -80,3 +80,12 @@ def test_graph_page_uses_vendored_echarts(client, linked):
     html = client.get("/graph/?domain=market").content.decode()
     assert "kaifang/vendor/echarts.min.js" in html and "cdn" not in html.lower()
     assert 'data-api="/api/v1/graph?domain=market"' in html
+
+
+def test_graph_focus_shows_a_dataset_with_its_related_ones(client, linked):
+    g = client.get(f"/api/v1/graph?focus={linked['firms'].code}").json()
+    names = {n["name"] for n in g["nodes"] if n["id"].startswith("dataset:")}
+    assert {"市场主体登记信息", "企业信用评价结果"} <= names
+    assert "企业内部核查记录" not in names
+    html = client.get(f"/graph/?focus={linked['firms'].code}").content.decode()
+    assert "/api/v1/graph?focus=" in html

@@ -1,0 +1,77 @@
+"""Search in a real browser: type Chinese, pick a suggestion, narrow by a facet, open a related dataset
+from the graph view."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # playwright's sync API runs an event loop
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        yield page
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_suggest_facet_graph_related(live_server, make_dataset, browser_page, search_backend):
+    if search_backend != "embedded":
+        pytest.skip("one backend is enough in the browser")
+    uscc = {"name": "统一社会信用代码", "data_type": "C", "length": 18}
+    make_dataset(title="公交线路站点信息")
+    make_dataset(title="咸安区校车线路站点", department="xianan_edu", officer="county_officer")
+    make_dataset(
+        title="市场主体登记信息", domain="market", abstract="企业登记信息。", tags=["企业"], fields=[uscc]
+    )
+    make_dataset(
+        title="企业信用评价结果", domain="credit", abstract="企业信用等级。", tags=["信用"], fields=[uscc]
+    )
+    page = browser_page
+    base = live_server.url
+
+    # Type a Chinese query; suggestions arrive under the box (htmx); pick one.
+    page.goto(base + "/datasets/")
+    page.locator("input[name=q]").press_sequentially("公交线", delay=60)
+    page.wait_for_selector("#suggest-box a.suggestion")
+    page.locator("#suggest-box a.suggestion").first.click()
+    page.wait_for_selector("h1:has-text('公交线路站点信息')")
+
+    # Search, then narrow by the county facet.
+    page.goto(base + "/datasets/?q=线路站点")
+    assert page.locator(".ds-item").count() == 2
+    assert page.locator(".ds-item mark").count() >= 1
+    page.locator("[data-facet=region] a", has_text="咸安区").first.click()
+    page.wait_for_url("**region=421202**")
+    page.wait_for_selector("#browse-area .chip")
+    assert page.locator(".ds-item").count() == 1
+
+    # From a dataset page to the graph, then open a related dataset from the graph view.
+    page.goto(base + "/datasets/?q=市场主体")
+    page.click("text=市场主体登记信息")
+    page.wait_for_selector("[data-testid=related]")
+    assert "企业信用评价结果" in page.inner_text("[data-testid=related]")
+    page.click("[data-testid=graph-link]")
+    page.wait_for_selector("#graph[data-ready='1']")
+    assert page.locator("#graph canvas").count() >= 1
+    page.screenshot(path="/tmp/kf-shot-graph.png", full_page=True)
+    page.locator("#graph-list a.graph-dataset", has_text="企业信用评价结果").click()
+    page.wait_for_selector("h1:has-text('企业信用评价结果')")
