@@ -26,6 +26,11 @@ def _prepare(verbosity: int = 0) -> None:
     from kaifang.search.services import search_index_repair
 
     search_index_repair(actor=COMMAND_LINE)
+    from kaifang.search.backends import reset_backends
+    from kaifang.search.text import warm
+
+    warm()  # workers fork from here with the dictionary loaded
+    reset_backends()  # but each opens its own index handle
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -312,3 +312,16 @@ def related_datasets(actor: Any, dataset: Any, limit: int = 6) -> list[dict[str,
         for pk in ordered
         if scores[pk] > 0
     ]
+
+
+# ---- row-level search (inside the text columns of a table) -------------------------------------------
+
+
+def row_search_terms(q: str) -> list[list[str]]:
+    """The same segmentation for searching table cells by substring: one list per query word, holding the
+    word and its synonyms; a row matches when every list has a member in one of its text columns.
+    咸安区的医院 -> [["咸安区"], ["医院", "医疗机构", "医疗卫生机构"]]. ASCII words stay as typed."""
+    out = []
+    for g in parse(q).groups:
+        out.append([g.term] if g.ascii else g.all)
+    return out[:8]

@@ -78,6 +78,13 @@ def cut(text: str) -> list[str]:
     return _clean(_jieba().cut(text))
 
 
+def warm() -> None:
+    """Load the dictionary and pinyin tables now (about 1 s), e.g. in a server's master process before it
+    forks workers, rather than on a visitor's first search."""
+    cut("咸宁市公共数据开放平台")
+    pinyin_tokens("咸宁市公共数据开放平台")
+
+
 # ---- pinyin -------------------------------------------------------------------------------------
 
 

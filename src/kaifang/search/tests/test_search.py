@@ -140,3 +140,12 @@ def test_browse_page_shows_snippets_suggest_box_and_did_you_mean(client, corpus)
     assert 'hx-get="/search/suggest/"' in html
     html = client.get("/datasets/?q=公焦").content.decode()
     assert "did-you-mean" in html and "公交线路站点信息" in html
+
+
+def test_row_search_terms_use_the_same_segmentation():
+    from kaifang.search.selectors import row_search_terms
+
+    terms = row_search_terms("我想查咸安区的医院")
+    assert terms[0] == ["咸安区"]
+    assert set(terms[1]) == {"医院", "医疗机构", "医疗卫生机构"}
+    assert row_search_terms("gongjiao") == [["gongjiao"]]
