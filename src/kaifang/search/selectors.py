@@ -257,11 +257,23 @@ def graph(actor: Any, domain: str = "", limit: int = GRAPH_LIMIT, focus: str = "
 def related_datasets(actor: Any, dataset: Any, limit: int = 6) -> list[dict[str, Any]]:
     """Datasets near this one in the graph: explicit links, shared join fields, the same department or
     domain, and similar titles (through the index), among those the actor may see."""
-    from django.db.models import Q
-
+    from kaifang.catalog.selectors import catalog_generation
     from kaifang.core.actors import roles_of
 
-    staff = roles_of(actor).is_staff_member
+    if roles_of(actor).is_staff_member:
+        return _related(actor, dataset, limit, staff=True)
+    # Every visitor who is not staff sees the same public catalog: one answer per catalog generation.
+    key = f"kf:search:related:{catalog_generation()}:{dataset.pk}:{limit}"
+    value = cache.get(key)
+    if value is None:
+        value = _related(actor, dataset, limit, staff=False)
+        cache.set(key, value, 600)
+    return value
+
+
+def _related(actor: Any, dataset: Any, limit: int, staff: bool) -> list[dict[str, Any]]:
+    from django.db.models import Q
+
     visible = catalog_queryset(actor, "resource").exclude(pk=dataset.pk)
     scores: dict[int, float] = {}
     reasons: dict[int, list[str]] = {}

@@ -139,3 +139,66 @@ def test_operator_tools_need_an_operator(client, login, personas, make_dataset):
     bad = client.post("/api/v1/search/synonyms", {"terms": "孤词"}, content_type="application/json")
     assert bad.status_code == 422
     assert client.post("/api/v1/search/index/rebuild").json()["indexed"] == 1
+
+
+def test_a_lost_index_folder_is_rebuilt_by_check(client, make_dataset, settings, search_backend):
+    import shutil
+
+    from kaifang.cli import main
+    from kaifang.search import indexing
+    from kaifang.search.backends import reset_backends
+
+    if search_backend != "embedded":
+        pytest.skip("the embedded backend's files")
+    make_dataset(title="公交线路站点信息")
+    indexing.apply_pending()
+    reset_backends()
+    shutil.rmtree(settings.KAIFANG_HOME / "search")
+    assert indexing.drift()["missing"] != []
+    assert main(["search", "check"]) == 0
+    assert [r["title"] for r in client.get("/api/v1/datasets?q=公交").json()["results"]] == [
+        "公交线路站点信息"
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_writer_defers_the_update_to_the_outbox(client, make_dataset, search_backend, monkeypatch):
+    from kaifang.search.backends import embedded, get_backend
+    from kaifang.search.models import IndexOutbox
+
+    if search_backend != "embedded":
+        pytest.skip("the embedded backend's writer lock")
+    make_dataset(title="公交线路站点信息")
+    backend = get_backend()
+    monkeypatch.setattr(embedded, "time", _FastClock())
+    with backend._writer():  # another process is writing
+        make_dataset(title="市场主体登记信息", abstract="企业登记。", tags=["企业"])
+        # The publication committed; the index could not take it yet, the outbox keeps it.
+        assert IndexOutbox.objects.count() == 1
+    assert [r["title"] for r in client.get("/api/v1/datasets?q=市场主体").json()["results"]] == [
+        "市场主体登记信息"
+    ]
+    assert IndexOutbox.objects.count() == 0
+
+
+class _FastClock:
+    """Makes the writer's 3-second wait for the lock pass at once."""
+
+    def __init__(self):
+        import time
+
+        self._time = time
+        self._now = time.monotonic()
+
+    def monotonic(self):
+        self._now += 1.0
+        return self._now
+
+    def sleep(self, _s):
+        return None
+
+    def strftime(self, fmt):
+        return self._time.strftime(fmt)
+
+    def monotonic_ns(self):
+        return self._time.monotonic_ns()
