@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kaifang.catalog",
     "kaifang.access",
     "kaifang.tabular",
+    "kaifang.privacy",
     "kaifang.search",
     "kaifang.portal",
     "kaifang.demo",

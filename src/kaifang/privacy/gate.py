@@ -1,0 +1,335 @@
+"""The publish gate (X5): scan the actual output — every row of every column — and refuse to publish while
+it still holds a personal identifier, or while k-anonymity (l-diversity) over the declared
+quasi-identifiers fails.
+
+`check_publishable(source, profile)` takes the raw table ({column: values}, a pyarrow Table or a Parquet
+path) and the dataset's publication profile; it writes the open version (profile applied) to a temporary
+Parquet file and scans that. With `already_applied=True` the source is taken to be the open version
+itself and the profile only supplies context (quasi-identifiers, which columns were gridded).
+`prepare_open_version(raw_path, dest, profile, key)` writes the open version to `dest` and gates it, for
+the tabular app's publish step.
+
+Speed: string columns are first filtered in Arrow (RE2) for anything that could hold an identifier (a run
+of digits, '@', a plate's province character, building/unit/room words, name context words); only those
+values go through the Python recognizers. Name-hinted columns are checked value by value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from kaifang.privacy import kinds as K
+from kaifang.privacy.kanon import k_anonymity
+from kaifang.privacy.masking import (
+    NotExpressibleInSQL,
+    PublicationProfile,
+    apply_profile,
+    profile_select_sql,
+)
+from kaifang.privacy.recognizers import (
+    MAX_COLUMNS,
+    PERSON_LOCATION_HINT,
+    looks_like_name,
+    name_hints,
+    scan_text,
+)
+
+GATE_MIN_CONFIDENCE = 0.5
+MAX_EVIDENCE = 50
+BATCH_ROWS = 65_536
+_PREFILTER = (
+    r"[0-9０-９][0-9０-９ \-－]{6,}|@|＠|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][ ·\-]?[A-Za-z]"
+    r"|号楼|栋|幢|单元|室|组|户|[A-Za-z][0-9]{7}|出生|生日|姓名|名字|联系人|申请人|负责人|法定代表人|法人|患者|病人|户主|"
+    r"经办人|收件人|寄件人|当事人|投诉人|举报人|监护人|家长|学生|职工|员工|业主|租户|承租人|驾驶人|车主|先生|女士|同志|"
+    r"老师|医生|护士|师傅|台胞证|台湾居民|[0-9]\.[0-9]{4}"
+)
+
+
+@dataclass
+class GateDecision:
+    allowed: bool
+    reasons: list[str] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "reasons": self.reasons,
+            "evidence": self.evidence,
+            "stats": self.stats,
+        }
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+        self.first: dict[tuple[str, str], dict[str, Any]] = {}
+        self.evidence: list[dict[str, Any]] = []
+
+    def add(self, column: str, row: int, kind: str, evidence: str, confidence: float) -> None:
+        key = (column, kind)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        item = {
+            "column": column,
+            "row": row + 1,
+            "kind": kind,
+            "label": K.label(kind),
+            "evidence": evidence,
+            "confidence": round(confidence, 2),
+        }
+        self.first.setdefault(key, item)
+        # The first finding of every (column, kind) always; a few more of each up to the cap.
+        if self.counts[key] == 1 or (self.counts[key] <= 3 and len(self.evidence) < MAX_EVIDENCE):
+            self.evidence.append(item)
+
+    def reasons(self) -> list[str]:
+        out = []
+        for (column, kind), n in self.counts.items():
+            first = self.first[(column, kind)]
+            where = "列名" if first["row"] == 0 else f"第{first['row']}行"
+            out.append(
+                f"字段“{column}”{where}等{n}处仍含有{K.label(kind)}（如{first['evidence']}），"
+                f"请在发布方案中对该字段屏蔽、假名化或不予公开。"
+            )
+        return out
+
+
+def _is_identifier(kind: str, confidence: float) -> bool:
+    info = K.KINDS.get(kind)
+    return bool(info and info.identifier and confidence >= GATE_MIN_CONFIDENCE)
+
+
+def _decimals(v: float) -> int:
+    s = repr(v)
+    return len(s.split(".")[1]) if "." in s and "e" not in s else 0
+
+
+def _scan_array(
+    name: str,
+    arr: pa.Array,
+    offset: int,
+    hints: frozenset[str],
+    person_table: bool,
+    grid: bool,
+    out: _Collector,
+) -> None:
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.cast(t.value_type)
+        t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        if K.NAME in hints or K.TAIWAN_PERMIT in hints:
+            idx = range(len(arr))
+        else:
+            mask = pc.fill_null(pc.match_substring_regex(arr, _PREFILTER), False)
+            idx = pc.indices_nonzero(mask).to_pylist()
+        values = arr.to_pylist() if len(idx) > len(arr) // 4 else None
+        for i in idx:
+            v = values[i] if values is not None else arr[i].as_py()
+            if v is None:
+                continue
+            for f in scan_text(v, hints=hints):
+                if _is_identifier(f.kind, f.confidence):
+                    out.add(name, offset + i, f.kind, f.evidence, f.confidence)
+                elif f.kind == K.BIRTH_DATE and person_table:
+                    out.add(name, offset + i, f.kind, f.evidence, f.confidence)
+                elif f.kind == K.COORDINATE and person_table and not grid:
+                    out.add(name, offset + i, K.PERSON_COORDINATE, f.evidence, f.confidence)
+        if K.BIRTH_DATE in hints and person_table:
+            _birth_dates(name, arr.to_pylist(), offset, out)
+    elif pa.types.is_integer(t):
+        nonnull = pc.drop_null(arr)
+        if len(nonnull) and pc.max(nonnull).as_py() >= 10**9:  # short integers hold no identifier
+            for i, v in enumerate(arr.to_pylist()):
+                if v is not None and v >= 10**9:
+                    for f in scan_text(str(v), hints=hints):
+                        if _is_identifier(f.kind, f.confidence):
+                            out.add(name, offset + i, f.kind, f.evidence, f.confidence)
+    elif pa.types.is_floating(t) or pa.types.is_decimal(t):
+        if K.COORDINATE in hints and (person_table or PERSON_LOCATION_HINT.search(name)) and not grid:
+            for i, v in enumerate(arr.to_pylist()):
+                if v is not None and v == v and 3.0 <= abs(float(v)) <= 136.0 and _decimals(float(v)) >= 4:
+                    out.add(name, offset + i, K.PERSON_COORDINATE, f"{float(v):.2f}…", 0.8)
+    elif (pa.types.is_date(t) or pa.types.is_timestamp(t)) and K.BIRTH_DATE in hints and person_table:
+        _birth_dates(name, arr.to_pylist(), offset, out)
+
+
+def _birth_dates(name: str, values: list[Any], offset: int, out: _Collector) -> None:
+    from kaifang.privacy.masking import parse_date
+
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        if isinstance(v, dt.date):
+            precise = True
+        else:
+            s = str(v)
+            precise = bool(re.search(r"\d{4}\D?\d{1,2}\D?\d{1,2}", s)) and parse_date(s) is not None
+        if precise:
+            d = v if isinstance(v, dt.date) else parse_date(str(v))
+            out.add(name, offset + i, K.BIRTH_DATE, f"{d.year}-**-**（精确到日）" if d else "****", 0.8)
+
+
+def _infer_name_columns(pf: pq.ParquetFile, hints: dict[str, frozenset[str]]) -> None:
+    """A string column whose values mostly read as names is a name column even if its header says nothing
+    (e.g. 'col3'): check it value by value like a 姓名 column."""
+    batch = next(pf.iter_batches(batch_size=1000), None)
+    if batch is None:
+        return
+    for c, arr in zip(batch.schema.names, batch.columns, strict=True):
+        if K.NAME in hints[c] or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            continue
+        values = [v for v in arr.to_pylist() if v]
+        if values and sum(1 for v in values if looks_like_name(v)) >= 0.6 * len(values):
+            hints[c] = hints[c] | {K.NAME}
+
+
+def _person_table(profile: PublicationProfile | None, column_names: list[str]) -> bool:
+    """Is the table about persons? The profile masks or pseudonymizes a personal field, or a column name
+    says so (姓名, 身份证, 患者 …)."""
+    if profile is not None:
+        for rule in profile.fields.values():
+            if rule.get("action") in ("mask", "pseudonymize", "generalize_address", "age_band"):
+                return True
+            if rule.get("action") == "generalize_date" and rule.get("person"):
+                return True
+    personal_hints = {
+        K.ID_CARD,
+        K.NAME,
+        K.MOBILE,
+        K.PASSPORT,
+        K.HK_MACAU_PERMIT,
+        K.TAIWAN_PERMIT,
+        K.BANK_CARD,
+    }
+    return any(personal_hints & set(name_hints(c)) for c in column_names)
+
+
+@contextmanager
+def _output(
+    source: Any, profile: PublicationProfile | None, key: bytes, already_applied: bool
+) -> Iterator[Path]:
+    """The open version as a Parquet path (temporary unless the source already is one)."""
+    with tempfile.TemporaryDirectory(prefix="kf-gate-") as tmp:
+        dest = Path(tmp) / "open.parquet"
+        if isinstance(source, str | Path):
+            if profile is None or already_applied:
+                yield Path(source)
+            else:
+                write_open_version(Path(source), dest, profile, key=key)
+                yield dest
+            return
+        table = source if isinstance(source, pa.Table) else pa.table({k: list(v) for k, v in source.items()})
+        if profile is not None and not already_applied:
+            table = pa.table(apply_profile(table.to_pydict(), profile, key=key))
+        pq.write_table(table, dest)
+        yield dest
+
+
+def write_open_version(raw: Path, dest: Path, profile: PublicationProfile, *, key: bytes) -> None:
+    """Write the open version of a raw Parquet file: one DuckDB COPY when every rule has a SQL form, else
+    the Python rules over the whole table."""
+    from kaifang.tabular.engine import TableEngine
+
+    columns = pq.read_schema(raw).names
+    try:
+        sql = profile_select_sql(profile, columns, key=key)
+    except NotExpressibleInSQL:
+        table = pq.read_table(raw)
+        pq.write_table(pa.table(apply_profile(table.to_pydict(), profile, key=key)), dest)
+        return
+    TableEngine().export_parquet(sql, [], tables={"t": raw}, dest=dest)
+
+
+def check_publishable(
+    source: Any,
+    profile: PublicationProfile | dict[str, Any] | None = None,
+    *,
+    key: bytes = b"",
+    already_applied: bool = False,
+) -> GateDecision:
+    if isinstance(profile, dict):
+        profile = PublicationProfile.from_json(profile)
+    if isinstance(source, str | Path):
+        names = pq.read_schema(source).names
+    elif isinstance(source, pa.Table):
+        names = source.column_names
+    else:
+        names = list(source)
+    if len(names) > MAX_COLUMNS:
+        return GateDecision(
+            False,
+            [
+                f"数据表有{len(names)}列，超过隐私审查的上限{MAX_COLUMNS}列，无法逐列审查，不能发布；请拆分数据表。"
+            ],
+            stats={"columns": len(names)},
+        )
+    out = _Collector()
+    with _output(source, profile, key, already_applied) as path:
+        pf = pq.ParquetFile(path)
+        columns = pf.schema_arrow.names
+        person = _person_table(profile, columns)
+        hints = {c: frozenset(name_hints(c)) for c in columns}
+        grid = {
+            c: bool(profile and profile.rule(c).get("action") in ("coordinate_grid", "suppress", "noise"))
+            for c in columns
+        }
+        for c in columns:
+            for f in scan_text(c):
+                if _is_identifier(f.kind, f.confidence):
+                    out.add(c, -1, f.kind, f.evidence, f.confidence)
+        _infer_name_columns(pf, hints)
+        rows = 0
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+            for c, arr in zip(batch.schema.names, batch.columns, strict=True):
+                _scan_array(c, arr, rows, hints[c], person, grid[c], out)
+            rows += batch.num_rows
+        reasons = out.reasons()
+        stats: dict[str, Any] = {"rows": rows, "columns": len(columns), "findings": sum(out.counts.values())}
+        if profile is not None and profile.quasi_identifiers:
+            present = [c for c in profile.quasi_identifiers if c in columns]
+            sensitive = profile.sensitive_attribute if profile.sensitive_attribute in columns else ""
+            ka = k_anonymity(
+                path,
+                present,
+                k=profile.k,
+                sensitive=sensitive,
+                l_threshold=profile.l_diversity if sensitive else 0,
+            )
+            stats["k_anonymity"] = ka.as_dict()
+            reasons += ka.reasons()
+    return GateDecision(not reasons, reasons, out.evidence, stats)
+
+
+def prepare_open_version(
+    raw: Path, dest: Path, profile: PublicationProfile | None, *, key: bytes
+) -> GateDecision:
+    """Write the open version of `raw` to `dest` (profile applied) and gate exactly that file."""
+    if profile is None:
+        profile = PublicationProfile()
+    write_open_version(Path(raw), Path(dest), profile, key=key)
+    return check_publishable(Path(dest), profile, key=key, already_applied=True)
+
+
+def gate_table_version(version: Any) -> GateDecision:
+    """The gate for a tabular TableVersion: its stored Parquet with the dataset's current profile."""
+    from kaifang.privacy.masking import dataset_key
+    from kaifang.privacy.selectors import current_profile
+    from kaifang.tabular.store import get_store
+
+    if not version.store_key:
+        return GateDecision(False, ["该版本没有可审查的数据文件。"])
+    path = get_store().local_path(version.store_key)
+    return check_publishable(path, current_profile(version.dataset), key=dataset_key(version.dataset_id))

@@ -1,0 +1,32 @@
+"""A dataset's publication profile: the per-field de-identification rules of its open version."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PublicationProfile(models.Model):
+    """One saved version of the rules; the newest row of a dataset is the one in force (history kept)."""
+
+    dataset = models.ForeignKey(
+        "catalog.Dataset", on_delete=models.CASCADE, related_name="publication_profiles"
+    )
+    rules = models.JSONField(_("脱敏规则"), default=dict)
+    reason = models.TextField(_("理由"), max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset_id", "-id"]
+        indexes = [models.Index(fields=["dataset", "-id"])]
+        verbose_name = _("发布脱敏方案")
+        verbose_name_plural = _("发布脱敏方案")
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}#{self.pk}"
+
+    @property
+    def audit_key(self) -> str:
+        return str(self.pk)

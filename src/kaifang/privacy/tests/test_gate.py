@@ -1,0 +1,167 @@
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kaifang.privacy import kinds as K
+from kaifang.privacy.gate import check_publishable, prepare_open_version
+from kaifang.privacy.masking import PublicationProfile
+from kaifang.privacy.tests.factories import make_card, make_id
+
+KEY = b"k" * 32
+ID = make_id()
+
+
+def complaints(n=5000):
+    return {
+        "工单号": [f"GD{i:08d}" for i in range(n)],
+        "区县": ["咸安区", "嘉鱼县", "通城县", "崇阳县", "通山县"] * (n // 5),
+        "内容": ["市民反映小区路灯不亮，已派单处理，预计三日内修复。"] * n,
+    }
+
+
+def test_clean_table_passes():
+    d = check_publishable(complaints())
+    assert d.allowed, d.reasons
+    assert d.stats["rows"] == 5000
+
+
+def test_one_id_in_one_row_of_a_free_text_column_is_refused():
+    rows = complaints()
+    rows["内容"][3721] = f"来电人称身份证{ID[:6]} {ID[6:14]} {ID[14:]}被他人冒用。"
+    d = check_publishable(rows)
+    assert not d.allowed
+    assert len(d.evidence) == 1
+    ev = d.evidence[0]
+    assert (ev["column"], ev["row"], ev["kind"]) == ("内容", 3722, K.ID_CARD)
+    assert ev["evidence"] == "421202********1238"
+    assert "内容" in d.reasons[0] and "居民身份证号" in d.reasons[0]
+    assert ID not in str(d.as_dict())
+
+
+def test_one_full_width_mobile_in_the_last_row_of_a_parquet_file(tmp_path):
+    rows = complaints()
+    rows["内容"][-1] = "请回电１３８１２３４５６７８"
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table(rows), path)
+    d = check_publishable(path)
+    assert not d.allowed and d.evidence[0]["row"] == 5000 and d.evidence[0]["kind"] == K.MOBILE
+
+
+def test_identifiers_stored_as_integers_are_found():
+    d = check_publishable({"手机": pa.array([13812345678, None], pa.int64()), "n": [1, 2]})
+    assert not d.allowed and d.evidence[0]["kind"] == K.MOBILE
+
+
+def test_identifier_in_a_column_name_is_refused():
+    d = check_publishable({ID: ["a"]})
+    assert not d.allowed and d.evidence[0]["row"] == 0
+
+
+def person_table():
+    n = 40
+    return {
+        "姓名": ["张三", "李四", "王小明", "赵敏"] * (n // 4),
+        "身份证号": [make_id(seq=i) for i in range(n)],
+        "手机": [f"1381234{i:04d}" for i in range(n)],
+        "银行卡": [make_card("622202", 19, i) for i in range(n)],
+        "出生日期": ["1990-01-02", "1991-03-04"] * (n // 2),
+        "住址": ["湖北省咸宁市咸安区温泉街道金桂路12号3栋2单元301室"] * n,
+        "性别": ["男", "女"] * (n // 2),
+        "诊断": ["感冒", "高血压", "糖尿病", "肺炎"] * (n // 4),
+    }
+
+
+PROFILE = PublicationProfile(
+    fields={
+        "姓名": {"action": "mask", "kind": "name"},
+        "身份证号": {"action": "pseudonymize"},
+        "手机": {"action": "mask", "kind": "mobile"},
+        "银行卡": {"action": "suppress"},
+        "出生日期": {"action": "generalize_date", "to": "year"},
+        "住址": {"action": "generalize_address", "level": "district"},
+    },
+    quasi_identifiers=["出生日期", "性别", "住址"],
+    sensitive_attribute="诊断",
+    k=5,
+    l_diversity=2,
+)
+
+
+def test_raw_person_table_is_refused_for_every_identifier():
+    d = check_publishable(person_table())
+    assert not d.allowed
+    found = {(e["column"], e["kind"]) for e in d.evidence}
+    for pair in [
+        ("姓名", K.NAME),
+        ("身份证号", K.ID_CARD),
+        ("手机", K.MOBILE),
+        ("银行卡", K.BANK_CARD),
+        ("住址", K.ADDRESS),
+    ]:
+        assert pair in found
+
+
+def test_profile_applied_table_passes_and_leaks_nothing(tmp_path):
+    raw = tmp_path / "raw.parquet"
+    pq.write_table(pa.table(person_table()), raw)
+    d = check_publishable(raw, PROFILE, key=KEY)
+    assert d.allowed, d.reasons
+    assert d.stats["k_anonymity"]["k"] >= 5
+    dest = tmp_path / "open.parquet"
+    d2 = prepare_open_version(raw, dest, PROFILE, key=KEY)
+    assert d2.allowed, d2.reasons
+    text = str(pq.read_table(dest).to_pylist())
+    for value in ["张三", ID, "13812340000", "301室", "1990-01-02"]:
+        assert value not in text
+    assert "银行卡" not in pq.read_schema(dest).names
+
+
+def test_day_precise_birth_dates_in_a_person_table_are_refused():
+    profile = PublicationProfile(fields={**PROFILE.fields, "出生日期": {"action": "keep"}})
+    d = check_publishable(person_table(), profile, key=KEY)
+    assert not d.allowed and any(e["kind"] == K.BIRTH_DATE for e in d.evidence)
+
+
+def test_k_anonymity_failure_refuses_with_a_suggestion():
+    profile = PublicationProfile(
+        fields={**PROFILE.fields, "出生日期": {"action": "generalize_date", "to": "month"}},
+        quasi_identifiers=["出生日期", "性别"],
+        k=50,
+    )
+    d = check_publishable(person_table(), profile, key=KEY)
+    assert not d.allowed
+    assert any("k-匿名不满足" in r for r in d.reasons)
+
+
+def test_person_coordinates_are_refused_unless_gridded():
+    rows = {"姓名": ["张三", "李四"], "经度": [114.32151, 114.30012], "纬度": [29.84121, 29.85012]}
+    masked = {"姓名": {"action": "mask", "kind": "name"}}
+    d = check_publishable(rows, PublicationProfile(fields=masked), key=KEY)
+    assert not d.allowed and {e["kind"] for e in d.evidence} == {K.PERSON_COORDINATE}
+    gridded = PublicationProfile(
+        fields={
+            **masked,
+            "经度": {"action": "coordinate_grid", "axis": "lng", "metres": 1000},
+            "纬度": {"action": "coordinate_grid", "axis": "lat", "metres": 1000},
+        }
+    )
+    assert check_publishable(rows, gridded, key=KEY).allowed
+    # A facility table (bus stops) keeps its precise coordinates.
+    assert check_publishable({"站点": ["火车站", "市政府"], "经度": [114.32151, 114.30012]}).allowed
+
+
+def test_10000_columns_are_refused_with_a_reason(tmp_path):
+    table = pa.table({f"c{i}": [1] for i in range(10_000)})
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path)
+    for source in (path, table):
+        d = check_publishable(source)
+        assert not d.allowed and "10000列" in d.reasons[0]
+
+
+def test_empty_table_passes():
+    assert check_publishable({"a": [], "b": []}).allowed
+
+
+def test_a_column_of_bare_names_without_a_telling_header_is_refused():
+    d = check_publishable({"col3": ["张三", "李四", "王小明", "赵敏", "欧阳锋"] * 4, "n": list(range(20))})
+    assert not d.allowed and d.evidence[0]["kind"] == K.NAME and d.evidence[0]["evidence"] == "张*"

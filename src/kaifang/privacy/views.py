@@ -1,0 +1,55 @@
+"""The privacy review page of a dataset (officers of its department, reviewers of its region)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from kaifang.catalog.codes import code_from_slug
+from kaifang.catalog.selectors import get_dataset_for
+from kaifang.core.errors import ValidationFailed
+from kaifang.portal.views import staff_required
+from kaifang.privacy import permissions as perm
+from kaifang.privacy import selectors, services
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def review(request: HttpRequest, slug: str) -> HttpResponse:
+    ds = get_dataset_for(request.user, code_from_slug(slug))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            rules = json.loads(request.POST.get("rules") or "{}")
+        except ValueError:
+            errors = {"rules": _("脱敏规则不是有效的JSON。")}
+        else:
+            try:
+                services.publication_profile_set(
+                    actor=request.user, dataset=ds, rules=rules, reason=request.POST.get("reason", "")
+                )
+            except ValidationFailed as exc:
+                errors = {k: str(v) for k, v in (exc.details or {}).items()}
+            else:
+                messages.success(request, _("脱敏方案已保存。"))
+                return redirect("privacy:review", slug=slug)
+    data = selectors.privacy_review(request.user, ds, run_gate=request.GET.get("gate") == "1")
+    if request.GET.get("format") == "json":
+        return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    ctx = {
+        "ds": ds,
+        "slug": slug,
+        "data": data,
+        "errors": errors,
+        "can_set": perm.can_publication_profile_set(request.user, ds),
+        "rules_json": request.POST.get("rules")
+        or json.dumps(
+            data.get("profile") or {"fields": data.get("suggested_rules", {})}, ensure_ascii=False, indent=2
+        ),
+    }
+    return render(request, "privacy/review.html", ctx, status=422 if errors else 200)
