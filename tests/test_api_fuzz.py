@@ -12,6 +12,20 @@ from kaifang.config.wsgi import application
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application).include(method="GET")
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Calling the WSGI app directly fires request_finished, which closes the database connection
+    (PostgreSQL would lose the test's transaction); Django's own test client disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def catalog(make_dataset):
     make_dataset("published", title="公交站点")

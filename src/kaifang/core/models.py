@@ -31,11 +31,11 @@ class RateCounter(models.Model):
     """Requests counted per bucket (an API key, per minute or per day) in fixed windows, shared by all workers."""
 
     bucket = models.CharField(max_length=64)
-    window = models.BigIntegerField()
+    period = models.BigIntegerField()  # the window's number: unix time // window length
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["bucket", "window"], name="rate_counter_unique")]
+        constraints = [models.UniqueConstraint(fields=["bucket", "period"], name="rate_counter_unique")]
 
     def __str__(self) -> str:
-        return f"{self.bucket}@{self.window}={self.count}"
+        return f"{self.bucket}@{self.period}={self.count}"

@@ -51,8 +51,8 @@ def _increment(bucket: str, window: int) -> int:
     table = connection.ops.quote_name(RateCounter._meta.db_table)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {table} (bucket, window, count) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
-            "ON CONFLICT (bucket, window) DO UPDATE SET count = " + table + ".count + 1 RETURNING count",
+            f"INSERT INTO {table} (bucket, period, count) VALUES (%s, %s, 1) "  # noqa: S608 - table name is ours
+            "ON CONFLICT (bucket, period) DO UPDATE SET count = " + table + ".count + 1 RETURNING count",
             [bucket, window],
         )
         (count,) = cur.fetchone()
@@ -78,6 +78,6 @@ def check(owner: str, windows: list[Window], *, now: float | None = None) -> Usa
         if tightest is None or usage.remaining < tightest.remaining:
             tightest = usage
     if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
-        RateCounter.objects.filter(window__lt=int(now // 86400) - 2, bucket__endswith=":day").delete()
-        RateCounter.objects.filter(window__lt=int(now // 60) - 10, bucket__endswith=":minute").delete()
+        RateCounter.objects.filter(period__lt=int(now // 86400) - 2, bucket__endswith=":day").delete()
+        RateCounter.objects.filter(period__lt=int(now // 60) - 10, bucket__endswith=":minute").delete()
     return tightest or Usage(limit=0, remaining=0, reset=0)

@@ -15,11 +15,11 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('bucket', models.CharField(max_length=64)),
-                ('window', models.BigIntegerField()),
+                ('period', models.BigIntegerField()),
                 ('count', models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('bucket', 'window'), name='rate_counter_unique')],
+                'constraints': [models.UniqueConstraint(fields=('bucket', 'period'), name='rate_counter_unique')],
             },
         ),
     ]
