@@ -96,3 +96,20 @@ def pending_diff(ds: Dataset) -> dict[str, Any]:
         if diffs:
             changed.append({"name": name, "diffs": diffs})
     return {"scalars": scalars, "added": added, "removed": removed, "changed": changed}
+
+
+def data_services(actor: Any, page: int = 1, per_page: int = 30) -> dict[str, Any]:
+    """数据服务: every open dataset whose table is queryable through the data API, newest first."""
+    from django.core.paginator import Paginator
+
+    from kaifang.catalog.permissions import catalog_queryset
+
+    qs = (
+        catalog_queryset(actor, "open")
+        .filter(table_versions__is_current=True)
+        .select_related("department", "domain")
+        .order_by("-publish_date", "-id")
+        .distinct()
+    )
+    paginator = Paginator(qs, per_page)
+    return {"page": paginator.get_page(page), "count": paginator.count}

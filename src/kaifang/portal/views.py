@@ -279,6 +279,34 @@ def region(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
+def services_catalog(request: HttpRequest) -> HttpResponse:
+    ctx = {
+        "section": "services",
+        "result": psel.data_services(request.user, _page_number(request.GET.get("page"))),
+    }
+    return render(request, "portal/section_services.html", ctx)
+
+
+@require_GET
+@domain_errors
+def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One data service: its endpoints and copyable examples in curl, Python and JavaScript."""
+    ds = csel.get_dataset_for(request.user, code_from_slug(slug))
+    fields = [f for f in ds.fields.all() if f.open_attribute != OpenAttribute.CLOSED]
+    base = request.build_absolute_uri("/").rstrip("/")
+    ctx = {
+        "ds": ds,
+        "slug": slug,
+        "fields": fields,
+        "base": base,
+        "example_field": fields[0].name if fields else "",
+        "conditional": ds.open_attribute == OpenAttribute.CONDITIONAL,
+        "api_twin": _api_twin(f"datasets/{slug}"),
+    }
+    return render(request, "portal/service_detail.html", ctx)
+
+
+@require_GET
 def section(request: HttpRequest, name: str) -> HttpResponse:
     ctx: dict[str, Any] = {"section": name}
     if name == "index":
