@@ -148,3 +148,32 @@ class UsageReport(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.grant_id} {self.submitted_at:%Y-%m-%d}"
+
+
+class CallLog(models.Model):
+    """One call to a dataset's data (API rows, aggregates, downloads, files): who, with what, how it went (X2)."""
+
+    at = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    key_prefix = models.CharField(max_length=12, blank=True)
+    dataset_code = models.CharField(max_length=40, db_index=True)
+    endpoint = models.CharField(max_length=16)
+    method = models.CharField(max_length=8)
+    query = models.CharField(max_length=1000, blank=True)
+    status = models.PositiveSmallIntegerField()
+    bytes = models.BigIntegerField(default=0)
+    rows = models.IntegerField(null=True, blank=True)
+    latency_ms = models.FloatField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    grant_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "at"]), models.Index(fields=["dataset_code", "at"])]
+        verbose_name = _("调用日志")
+        verbose_name_plural = _("调用日志")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.endpoint} {self.dataset_code} {self.status}"

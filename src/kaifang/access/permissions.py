@@ -73,3 +73,27 @@ def applications_visible_to(actor: Any) -> QuerySet[AccessApplication]:
     if roles.review_region_ids:
         scope |= Q(dataset__region_id__in=roles.review_region_ids)
     return AccessApplication.objects.filter(scope)
+
+
+def call_logs_visible_to(actor: Any) -> QuerySet[Any]:
+    """Auditors, operators and city reviewers see every call; officers the calls on their departments' data."""
+    from kaifang.access.models import CallLog
+
+    roles = roles_of(actor)
+    if roles.auditor or roles.operator or roles.city_reviewer or roles.superuser:
+        return CallLog.objects.all()
+    if roles.officer_department_ids:
+        codes = Dataset.objects.filter(department_id__in=roles.officer_department_ids).values("code")
+        return CallLog.objects.filter(dataset_code__in=codes)
+    return CallLog.objects.none()
+
+
+def may_read_call_logs(actor: Any) -> bool:
+    roles = roles_of(actor)
+    return bool(
+        roles.auditor
+        or roles.operator
+        or roles.city_reviewer
+        or roles.superuser
+        or roles.officer_department_ids
+    )

@@ -68,3 +68,25 @@ def open_fields(dataset: Dataset) -> list[str]:
     from kaifang.catalog.choices import OpenAttribute
 
     return [f.name for f in dataset.fields.all() if f.open_attribute != OpenAttribute.CLOSED]
+
+
+def call_logs(actor: Any, params: Any) -> QuerySet[Any]:
+    """Filtered call logs: user (name), dataset (code), status, from/to dates (YYYY-MM-DD)."""
+    import datetime as _dt
+
+    from kaifang.access.permissions import call_logs_visible_to
+
+    qs = call_logs_visible_to(actor).select_related("user")
+    if params.get("user"):
+        qs = qs.filter(user__username=params["user"][:150])
+    if params.get("dataset"):
+        qs = qs.filter(dataset_code=params["dataset"][:40])
+    if params.get("status") and str(params["status"]).isdigit():
+        qs = qs.filter(status=int(params["status"]))
+    for key, lookup in (("from", "at__date__gte"), ("to", "at__date__lte")):
+        try:
+            if params.get(key):
+                qs = qs.filter(**{lookup: _dt.date.fromisoformat(params[key])})
+        except ValueError:
+            continue
+    return qs

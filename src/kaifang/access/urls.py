@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.mine, name="mine"),
     path("apply/<str:slug>/", views.apply, name="apply"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("calls/", views.call_logs, name="call_logs"),
 ]

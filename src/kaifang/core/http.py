@@ -47,6 +47,7 @@ def actor_for(request: HttpRequest) -> Any:
             f"key:{key.prefix}",
             [Window("minute", 60, key.rate_limit_per_minute), Window("day", 86400, key.daily_quota)],
         )
+        request._kaifang_key = key
         actor = key.user
     else:
         actor = request.user

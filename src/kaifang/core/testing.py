@@ -196,6 +196,8 @@ def due(days: int) -> datetime.date:
 def _fast_password_hasher(settings: Any) -> None:
     # PBKDF2's deliberate slowness would dominate a suite that makes a dozen personas per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Call logs are written in the request's own thread, inside the test's transaction.
+    settings.KAIFANG_CALLLOG_SYNC = True
 
 
 @pytest.fixture(autouse=True)
