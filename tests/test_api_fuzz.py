@@ -54,3 +54,9 @@ def test_read_endpoints_never_fail(case, catalog):
             response.status_code,
             response.text[:300],
         )
+
+
+def test_api_docs_load_nothing_from_the_internet(client, db):
+    body = client.get("/api/docs").content.decode()
+    assert "swagger-ui-bundle.js" in body
+    assert "cdn." not in body and "https://" not in body.replace("https://swagger.io", "")

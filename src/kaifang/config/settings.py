@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Listed so /api/docs renders with ninja's bundled Swagger UI, never a CDN.
+    "ninja",
     "kaifang.core",
     "kaifang.tenancy",
     "kaifang.accounts",
