@@ -166,6 +166,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 1 if drift else 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    _setup()
+    from kaifang.tabular.cli import run_ingest_command
+
+    return run_ingest_command(args)
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -219,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--backend", default="embedded", choices=["embedded", "postgres"])
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_search)
+
+    ingest = sub.add_parser("ingest", help="ingest a data file as a new version of a dataset's table")
+    ingest.add_argument("dataset_code", metavar="DATASET_CODE")
+    ingest.add_argument("file", metavar="FILE")
+    ingest.add_argument("--encoding", help="utf-8, utf-8-sig, gbk or gb18030 (detected if omitted)")
+    ingest.add_argument("--quarantine", action="store_true", help="keep good rows and set bad ones aside")
+    ingest.add_argument("--user", default="officer", help="the department officer the upload acts as")
+    ingest.add_argument("--language", default="zh-hans", choices=["zh-hans", "en"])
+    ingest.set_defaults(func=cmd_ingest)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

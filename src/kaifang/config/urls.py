@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("kaifang.accounts.urls")),
     path("files/", include("kaifang.catalog.urls")),
+    path("tabular/", include("kaifang.tabular.urls")),
     path("access/", include("kaifang.access.urls")),
     path("", include("kaifang.search.urls")),
     path("", include("kaifang.portal.urls")),

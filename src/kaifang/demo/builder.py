@@ -188,6 +188,9 @@ def build_demo(*, stdout: Any = None, scale: float = 1.0) -> dict[str, Any]:
     scale = max(0.01, min(float(scale), 1.0))
     with transaction.atomic():
         result = _Builder(stdout=stdout, scale=scale).run()
+    from kaifang.tabular.bootstrap import ingest_demo_files
+
+    result["tables"] = ingest_demo_files(stdout=stdout)["tables"]  # the demo files as published tables
     from kaifang.search.permissions import COMMAND_LINE
     from kaifang.search.services import search_index_rebuild
 

@@ -459,6 +459,7 @@ def typed_expr(col: str, data_type: str) -> tuple[str, str]:
     return "VARCHAR", quote_ident(col)
 
 
+SEPARATORS = r"[、,，|/；;]"
 NUM_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-|~|～|至|到)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -489,10 +490,13 @@ def _checks(spec: FieldSpec) -> list[tuple[str, str]]:
                 )
             )
         elif duck == "VARCHAR":
-            items = [i.strip() for i in re.split(r"[、,，|/；;]", vr) if i.strip()]
+            # An enumeration such as 甲、乙、丙. Items may themselves contain a separator
+            # (交通运输、仓储和邮政业), so a value passes when it appears between separators.
+            items = [i for i in re.split(SEPARATORS, vr) if i.strip()]
             if len(items) >= 2:
-                listed = ", ".join(_sql_str(i) for i in items)
-                out.append((f"{present} AND trim({col}) NOT IN ({listed})", _("不在值域内")))
+                listed = _sql_str("、" + re.sub(SEPARATORS, "、", vr) + "、")
+                value = f"'、' || regexp_replace(trim({col}), {_sql_str(SEPARATORS)}, '、', 'g') || '、'"
+                out.append((f"{present} AND strpos({listed}, {value}) = 0", _("不在值域内")))
     return out
 
 
@@ -632,7 +636,7 @@ def _stage(con: Any, path: Path, fmt: str) -> list[str]:
             f"max_line_size={int(getattr(settings, 'KAIFANG_MAX_LINE_BYTES', 8 * 1024 * 1024))})"
         )
         try:
-            con.execute(f"CREATE TABLE raw AS SELECT row_number() OVER () AS __row, * FROM {src}")
+            con.execute(f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS __row, * FROM {src}")
         except duckdb.Error as exc:
             raise _csv_error(exc) from exc
         return header
@@ -646,7 +650,7 @@ def _stage(con: Any, path: Path, fmt: str) -> list[str]:
         ]
         header = _check_header(names)
         con.execute(
-            f"CREATE TABLE raw AS SELECT row_number() OVER () AS __row, * FROM read_json({p}, "
+            f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS __row, * FROM read_json({p}, "
             f"format={_sql_str(jfmt)}, columns={_columns_struct(header)}, maximum_object_size=16777216)"
         )
     except duckdb.Error as exc:
@@ -696,9 +700,9 @@ def _convert(
         prefix, _sep, suffix = (_("主键重复，与第 %(n)s 行相同") % {"n": "\x00"}).partition("\x00")
         params += ["、".join(s.name for s in pk), prefix, suffix]
     if parts:
-        con.execute("CREATE TABLE bad AS " + " UNION ALL ".join(parts), params)
+        con.execute("CREATE TEMP TABLE bad AS " + " UNION ALL ".join(parts), params)
     else:
-        con.execute("CREATE TABLE bad (__row BIGINT, col VARCHAR, val VARCHAR, reason VARCHAR)")
+        con.execute("CREATE TEMP TABLE bad (__row BIGINT, col VARCHAR, val VARCHAR, reason VARCHAR)")
     bad_count = con.execute("SELECT count(DISTINCT __row) FROM bad").fetchone()[0]
     report = [
         {"row": r[0], "column": r[1], "value": r[2], "reason": r[3]}
@@ -735,7 +739,7 @@ def _convert(
     con.execute("DROP TABLE raw")
     if progress:
         progress("profile", 0.0)
-    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet({_sql_str(str(out))})")
+    con.execute(f"CREATE TEMP VIEW t AS SELECT * FROM read_parquet({_sql_str(str(out))})")
     row_count = con.execute("SELECT count(*) FROM t").fetchone()[0]
     schema = [
         {
@@ -774,19 +778,26 @@ def profile_table(con: Any, schema: list[dict[str, Any]], row_count: int) -> dic
         q = quote_ident(c["name"])
         exprs += [f"count({q})", f"approx_count_distinct({q})", f"min({q})::VARCHAR", f"max({q})::VARCHAR"]
     row = con.execute(f"SELECT {', '.join(exprs)} FROM t").fetchone()
+    # The top values of every column in one statement (one scan per column, but a single round trip).
+    top_sql = " UNION ALL ".join(
+        f"(SELECT {i} AS i, {quote_ident(c['name'])}::VARCHAR AS v, count(*) AS n FROM t "
+        f"WHERE {quote_ident(c['name'])} IS NOT NULL GROUP BY 2 ORDER BY n DESC, v LIMIT 5)"
+        for i, c in enumerate(schema)
+    )
+    tops: dict[int, list[list[Any]]] = {}
+    for i, v, n in con.execute(f"SELECT * FROM ({top_sql}) ORDER BY i, n DESC, v").fetchall():
+        tops.setdefault(i, []).append([v, n])
     out: dict[str, Any] = {}
     for i, c in enumerate(schema):
         non_null, distinct, lo, hi = row[i * 4 : i * 4 + 4]
         q = quote_ident(c["name"])
-        top = con.execute(
-            f"SELECT {q}::VARCHAR, count(*) AS n FROM t WHERE {q} IS NOT NULL GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5"
-        ).fetchall()
+        top = tops.get(i, [])
         col: dict[str, Any] = {
             "nulls": row_count - non_null,
             "distinct": distinct,
             "min": lo,
             "max": hi,
-            "top": [[v, n] for v, n in top],
+            "top": top,
         }
         if c["sql_type"] in ("DOUBLE", "BIGINT", "DECIMAL(18,2)") and lo is not None and hi is not None:
             flo, fhi = float(lo), float(hi)

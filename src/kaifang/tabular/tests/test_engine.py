@@ -12,7 +12,8 @@ from kaifang.tabular.engine import QueryFailed, QueryTimeout, TableEngine
 
 @pytest.fixture
 def parquet(tmp_path):
-    path = tmp_path / "t.parquet"
+    (tmp_path / "tables").mkdir()
+    path = tmp_path / "tables" / "t.parquet"
     TableEngine().write(
         lambda con: con.execute(f"COPY (SELECT range AS x FROM range(100000)) TO '{path}' (FORMAT parquet)")
     )
@@ -31,11 +32,15 @@ def test_no_file_access_outside_the_named_tables(parquet, tmp_path):
     other.write_text("a\n1\n")
     with pytest.raises(QueryFailed):
         TableEngine().query(f"SELECT * FROM read_csv('{other}')", tables={"t": parquet})
-    with pytest.raises(QueryFailed):
-        TableEngine().query(f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'", tables={"t": parquet})
-    with pytest.raises(QueryFailed):
-        TableEngine().query("SET enable_external_access = true", tables={"t": parquet})
-    assert not (tmp_path / "out.csv").exists()
+    for sql in (
+        f"COPY (SELECT 1) TO '{parquet.parent / 'out.csv'}'",
+        "SET enable_external_access = true",
+        "SELECT 1; SELECT 2",
+        f"ATTACH '{tmp_path / 'x.db'}' AS x",
+    ):
+        with pytest.raises(QueryFailed):
+            TableEngine().query(sql, tables={"t": parquet})
+    assert not (parquet.parent / "out.csv").exists()
 
 
 def test_time_limit_interrupts(parquet):

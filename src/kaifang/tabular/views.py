@@ -1,0 +1,117 @@
+"""Pages of tables: the data panel of a dataset page (htmx), its preview table, version actions, upload page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from kaifang.catalog.codes import code_from_slug
+from kaifang.catalog.selectors import get_dataset_for
+from kaifang.core.errors import DomainError, NotFound
+from kaifang.portal.views import domain_errors, staff_required
+from kaifang.tabular import permissions as perm
+from kaifang.tabular import selectors, services
+from kaifang.tabular.downloads import FORMATS
+
+FORMAT_LABELS = {
+    "csv": "CSV (UTF-8)",
+    "csv-bom": "CSV (Excel, UTF-8 BOM)",
+    "csv-gbk": "CSV (GBK)",
+    "xlsx": "XLSX",
+    "json": "JSON",
+    "parquet": "Parquet",
+    "geojson": "GeoJSON",
+}
+
+
+def _dataset(request: HttpRequest, slug: str) -> Any:
+    return get_dataset_for(request.user, code_from_slug(slug))
+
+
+def _preview(request: HttpRequest, ds: Any) -> dict[str, Any]:
+    params = request.GET.copy()
+    params.setdefault("limit", "20")
+    try:
+        return {"result": selectors.table_rows(request.user, ds, params), "params": params}
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            return {"result": None, "params": params}
+        return {"result": None, "error": exc, "params": params}
+
+
+@require_GET
+@domain_errors
+def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
+    """Versions, downloads with checksum, preview table, column profile and map of one dataset."""
+    ds = _dataset(request, slug)
+    versions = list(selectors.versions_for(request.user, ds)[:50])
+    current = next((v for v in versions if v.is_current), None)
+    served = current or next((v for v in versions if v.store_key), None)
+    ctx: dict[str, Any] = {
+        "ds": ds,
+        "slug": slug,
+        "versions": [
+            {
+                "v": v,
+                "can_publish": perm.can_table_version_publish(request.user, v) and v.state == "validated",
+                "can_rollback": perm.can_table_version_rollback(request.user, v)
+                and v.state == "published"
+                and not v.is_current,
+            }
+            for v in versions
+        ],
+        "current": current,
+        "served": served,
+        "can_upload": perm.can_upload_start(request.user, ds),
+        "may_read": perm.may_read_data(request.user, ds),
+    }
+    if served is not None and ctx["may_read"]:
+        columns = perm.columns_visible_to(request.user, ds, served)
+        lonlat = selectors.coordinate_columns(columns)
+        ctx["formats"] = [(f, FORMAT_LABELS[f]) for f in FORMATS if f != "geojson" or lonlat]
+        ctx["lonlat"] = lonlat
+        ctx["profile"] = [(c["name"], c["type"], served.profile.get(c["name"], {})) for c in columns]
+        ctx.update(_preview(request, ds))
+    return render(request, "tabular/_data_panel.html", ctx)
+
+
+@require_GET
+@domain_errors
+def preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The interactive table alone (htmx swaps it on sort, filter and page)."""
+    ds = _dataset(request, slug)
+    return render(request, "tabular/_preview.html", {"ds": ds, "slug": slug, **_preview(request, ds)})
+
+
+@require_POST
+@staff_required
+def version_action(request: HttpRequest, slug: str, number: int, action: str) -> HttpResponse:
+    ds = _dataset(request, slug)
+    version = selectors.get_version_by_number(request.user, ds, number)
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "publish":
+            services.table_version_publish(actor=request.user, version=version, reason=reason)
+        elif action == "rollback":
+            services.table_version_rollback(actor=request.user, version=version, reason=reason)
+        else:
+            raise NotFound()
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        from django.contrib import messages
+
+        messages.error(request, str(exc.message))
+    return redirect("portal:dataset", slug=slug)
+
+
+@require_GET
+@staff_required
+def upload_page(request: HttpRequest, slug: str) -> HttpResponse:
+    ds = _dataset(request, slug)
+    if not perm.can_upload_start(request.user, ds):
+        raise NotFound()
+    return render(request, "tabular/upload.html", {"ds": ds, "slug": slug})
