@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kaifang.access.models import AccessApplication, AccessGrant
 from kaifang.access.permissions import applications_visible_to
@@ -90,3 +90,33 @@ def call_logs(actor: Any, params: Any) -> QuerySet[Any]:
         except ValueError:
             continue
     return qs
+
+
+def key_usage(user: Any, days: int = 30) -> dict[str, Any]:
+    """The developer's own calls over the last days: per key, per dataset, and per day for a chart."""
+    import datetime as _dt
+
+    from django.db.models import Avg, Count, Sum
+    from django.db.models.functions import TruncDate
+    from django.utils import timezone
+
+    from kaifang.access.models import CallLog
+
+    since = timezone.now() - _dt.timedelta(days=days)
+    qs = CallLog.objects.filter(user=user, at__gte=since)
+    aggregates = {
+        "calls": Count("id"),
+        "rows": Sum("rows"),
+        "bytes": Sum("bytes"),
+        "errors": Count("id", filter=Q(status__gte=400)),
+        "latency": Avg("latency_ms"),
+    }
+    per_key = list(qs.values("key_prefix").annotate(**aggregates).order_by("-calls"))
+    per_dataset = list(qs.values("dataset_code").annotate(**aggregates).order_by("-calls")[:50])
+    per_day = list(qs.annotate(day=TruncDate("at")).values("day").annotate(calls=Count("id")).order_by("day"))
+    return {
+        "days": days,
+        "per_key": per_key,
+        "per_dataset": per_dataset,
+        "chart": {"days": [d["day"].isoformat() for d in per_day], "calls": [d["calls"] for d in per_day]},
+    }

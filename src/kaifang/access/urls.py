@@ -8,4 +8,5 @@ urlpatterns = [
     path("apply/<str:slug>/", views.apply, name="apply"),
     path("<int:pk>/", views.detail, name="detail"),
     path("calls/", views.call_logs, name="call_logs"),
+    path("usage/", views.usage, name="usage"),
 ]

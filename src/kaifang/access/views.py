@@ -207,3 +207,12 @@ def _call_logs_csv(qs: Any) -> HttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="call-logs.csv"'
     return response
+
+
+@login_required
+def usage(request: HttpRequest) -> HttpResponse:
+    """The developer's usage dashboard: calls, rows, bytes, errors and latency per key and per dataset."""
+    import json
+
+    data = selectors.key_usage(request.user)
+    return render(request, "access/usage.html", {"usage": data, "chart_json": json.dumps(data["chart"])})

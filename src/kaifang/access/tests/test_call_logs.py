@@ -95,3 +95,21 @@ def test_auditor_page(client, login, personas, served, persona):
         assert csv_body.splitlines()[0].startswith("at,user") and served.code in csv_body
     if persona == "other_officer":
         assert served.code not in r.content.decode()  # another department's data is not theirs to audit
+
+
+def test_usage_dashboard(client, login, personas, served):
+    slug = slug_for_code(served.code)
+    key, secret = api_key_create(actor=personas["enterprise"], owner=personas["enterprise"])
+    for _ in range(3):
+        client.get(f"/api/v1/datasets/{slug}/data?limit=1", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    client.get(f"/api/v1/datasets/{slug}/data?bad__op=1", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert client.get("/access/usage/").status_code == 302
+    login(personas["enterprise"])
+    r = client.get("/access/usage/")
+    body = r.content.decode()
+    assert r.status_code == 200 and f"kf_{key.prefix}" in body and served.code in body
+    from kaifang.access.selectors import key_usage
+
+    usage = key_usage(personas["enterprise"])
+    assert usage["per_key"][0]["calls"] == 4 and usage["per_key"][0]["errors"] == 1
+    assert sum(usage["chart"]["calls"]) == 4
