@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import CharField, IntegerField, QuerySet, Value
+from django.db.models.functions import Cast, Concat, StrIndex
 
 from kaifang.catalog.codes import slug_for_code
 from kaifang.catalog.permissions import catalog_queryset
@@ -76,7 +77,10 @@ def matching(qs: QuerySet[Any], q: str) -> QuerySet[Any]:
     hits, _mode = matching_hits(qs, q)
     if not hits:
         return qs.none().annotate(search_rank=Value(0, output_field=IntegerField()))
-    rank = Case(*[When(id=h.id, then=Value(i)) for i, h in enumerate(hits)], output_field=IntegerField())
+    # The rank is the position of ",<id>," in the ranked id list: one expression and one parameter,
+    # where a CASE with a branch per hit costs hundreds of milliseconds to compile at 1,000 hits.
+    ranked_ids = "," + ",".join(str(h.id) for h in hits) + ","
+    rank = StrIndex(Value(ranked_ids), Concat(Value(","), Cast("id", CharField()), Value(",")))
     return qs.filter(id__in=[h.id for h in hits]).annotate(search_rank=rank)
 
 
