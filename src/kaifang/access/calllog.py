@@ -99,7 +99,7 @@ def _record(
             "rows": int(rows) if rows and rows.isdigit() else None,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             "ip": _client_ip(request),
-            "grant_id": getattr(request, "_kaifang_grant_id", None),
+            "grant_id": getattr(user, "_kaifang_grant_id", None),
         }
     )
 

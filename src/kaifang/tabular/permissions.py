@@ -55,10 +55,26 @@ def may_read_unpublished(actor: Any, dataset: Dataset) -> bool:
 
 
 def may_read_data(actor: Any, dataset: Dataset) -> bool:
-    """Rows of unconditionally open datasets are public; conditional data waits for the access issue's grants."""
+    """Rows of unconditionally open datasets are public; conditional ones need a usable grant (access app)."""
     if may_read_unpublished(actor, dataset):
         return True
-    return dataset.open_attribute == OpenAttribute.UNCONDITIONAL
+    if dataset.open_attribute == OpenAttribute.UNCONDITIONAL:
+        return True
+    if dataset.open_attribute == OpenAttribute.CONDITIONAL:
+        return _grant(actor, dataset) is not None
+    return False
+
+
+def _grant(actor: Any, dataset: Dataset) -> Any:
+    """The actor's usable grant, charged against its own per-minute rate (429 when exceeded)."""
+    from kaifang.access.selectors import usable_grant
+    from kaifang.core.ratelimit import Window, check
+
+    grant = usable_grant(actor, dataset)
+    if grant is not None:
+        check(f"grant:{grant.pk}", [Window("minute", 60, grant.rate_limit_per_minute)])
+        actor._kaifang_grant_id = grant.pk  # for the call log
+    return grant
 
 
 def columns_visible_to(actor: Any, dataset: Dataset, version: TableVersion) -> list[dict[str, Any]]:
@@ -68,9 +84,15 @@ def columns_visible_to(actor: Any, dataset: Dataset, version: TableVersion) -> l
         return list(version.schema)
     current = {f.code: f.open_attribute for f in dataset.fields.all()}
     names = {f.name: f.open_attribute for f in dataset.fields.all()}
+    granted: set[str] | None = None
+    if dataset.open_attribute == OpenAttribute.CONDITIONAL:
+        from kaifang.access.selectors import usable_grant
+
+        grant = usable_grant(actor, dataset)
+        granted = set(grant.fields) if grant is not None else set()
     out = []
     for col in version.schema:
         attr = current.get(col.get("field_code", "")) or names.get(col["name"]) or col.get("open_attribute")
-        if attr and attr != OpenAttribute.CLOSED:
+        if attr and attr != OpenAttribute.CLOSED and (granted is None or col["name"] in granted):
             out.append(col)
     return out

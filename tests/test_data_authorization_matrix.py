@@ -1,0 +1,155 @@
+"""Persona × data endpoint × open attribute × grant state, through real URLs (issue: conditional access).
+
+The whole table runs; every cell names its expected status."""
+
+import datetime
+
+import pytest
+
+from kaifang.access import services as access
+from kaifang.access.models import AccessGrant, AgreementTemplate
+from kaifang.catalog.codes import slug_for_code
+
+pytestmark = pytest.mark.django_db
+CSV = "编号,名称,纳税额\nA1,咸宁甲公司,100\nA2,咸宁乙公司,250\n"
+FIELDS = [
+    {"name": "编号", "data_type": "C", "is_primary_key": True, "sensitivity_grade": "G3"},
+    {"name": "名称", "data_type": "C", "sensitivity_grade": "G3"},
+    {"name": "纳税额", "data_type": "N", "sensitivity_grade": "G3"},
+]
+PERSONAS = [
+    "anonymous",
+    "citizen",
+    "enterprise",
+    "officer",
+    "other_officer",
+    "reviewer",
+    "operator",
+    "auditor",
+]
+ENDPOINTS = {
+    "data": "data?limit=5",
+    "aggregate": "aggregate?group_by=名称&agg=count",
+    "download": "download?format=csv",
+}
+TODAY = datetime.date.today()
+# Who reads every row and column of any state of a dataset of 市交通运输局 (its department, reviewers, auditors).
+RESPONSIBLE = {"officer", "reviewer", "auditor"}
+STAFF = {"officer", "other_officer", "reviewer", "operator", "auditor"}
+
+
+def expected(attribute: str, grant: str, persona: str) -> int:
+    if persona in RESPONSIBLE:
+        return 200
+    if attribute == "unconditional":
+        return 200
+    if attribute == "closed":
+        return 403 if persona in STAFF else 404  # the public cannot even see closed entries
+    if persona == "enterprise" and grant == "active":
+        return 200
+    return 403  # conditional: visible, but its data needs a usable grant
+
+
+SCENARIOS = [("unconditional", "none"), ("closed", "none")] + [
+    ("conditional", g) for g in ("none", "pending", "active", "expired", "revoked", "other_dataset")
+]
+
+
+def _grant(make_dataset, personas, ds, state):
+    AgreementTemplate.objects.get_or_create(
+        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
+    )
+    target = ds
+    if state == "other_dataset":
+        target = make_dataset(
+            "published",
+            title="另一个有条件数据",
+            open_attribute="conditional",
+            open_condition="签协议",
+            fields=FIELDS,
+        )
+    body = {
+        "purpose": "授信",
+        "scenario": "评估",
+        "security_measures": "加密",
+        "period_start": (TODAY + datetime.timedelta(days=10 if state == "pending" else 0)).isoformat(),
+        "period_end": (TODAY + datetime.timedelta(days=200)).isoformat(),
+        "accept_agreement": True,
+    }
+    app = access.access_application_submit(actor=personas["enterprise"], dataset=target, data=body)
+    grant = access.access_application_approve(actor=personas["officer"], application=app)
+    if state == "expired":
+        AccessGrant.objects.filter(pk=grant.pk).update(
+            valid_from=TODAY - datetime.timedelta(days=30), valid_until=TODAY - datetime.timedelta(days=1)
+        )
+    if state == "revoked":
+        access.access_grant_revoke(actor=personas["officer"], grant=grant, reason="违规")
+
+
+@pytest.mark.parametrize(("attribute", "grant"), SCENARIOS)
+def test_matrix(client, login, settings, tmp_path, make_dataset, personas, attribute, grant):
+    from kaifang.tabular.services import table_ingest, table_version_publish
+
+    settings.KAIFANG_HOME = tmp_path
+    extra = {"open_condition": "签协议"} if attribute == "conditional" else {}
+    if attribute == "closed":
+        extra = {"legal_basis": "涉及商业秘密"}
+    fields = [dict(f, sensitivity_grade="G1") for f in FIELDS] if attribute == "unconditional" else FIELDS
+    ds = make_dataset(
+        "published", title=f"纳税数据{attribute}{grant}", open_attribute=attribute, fields=fields, **extra
+    )
+    path = tmp_path / "in.csv"
+    path.write_text(CSV, encoding="utf-8")
+    version = table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv")
+    table_version_publish(actor=personas["reviewer"], version=version)
+    if grant != "none":
+        _grant(make_dataset, personas, ds, grant)
+    slug = slug_for_code(ds.code)
+    failures = []
+    for persona in PERSONAS:
+        login(personas[persona])
+        for name, suffix in ENDPOINTS.items():
+            r = client.get(f"/api/v1/datasets/{slug}/{suffix}")
+            want = expected(attribute, grant, persona)
+            if r.status_code != want:
+                failures.append(f"{persona} {name}: {r.status_code} != {want} {r.content[:120]!r}")
+            elif want >= 400:
+                assert r.json()["error"]["code"]
+    assert failures == []
+
+
+def test_grant_scope_limits_fields(client, login, settings, tmp_path, make_dataset, personas):
+    from kaifang.tabular.services import table_ingest, table_version_publish
+
+    settings.KAIFANG_HOME = tmp_path
+    ds = make_dataset(
+        "published", title="纳税范围", open_attribute="conditional", open_condition="签协议", fields=FIELDS
+    )
+    path = tmp_path / "in.csv"
+    path.write_text(CSV, encoding="utf-8")
+    table_version_publish(
+        actor=personas["reviewer"],
+        version=table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv"),
+    )
+    AgreementTemplate.objects.get_or_create(
+        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
+    )
+    app = access.access_application_submit(
+        actor=personas["enterprise"],
+        dataset=ds,
+        data={
+            "purpose": "授信",
+            "scenario": "评估",
+            "security_measures": "加密",
+            "period_start": TODAY.isoformat(),
+            "period_end": TODAY.isoformat(),
+            "accept_agreement": True,
+            "requested_fields": ["编号", "名称"],
+        },
+    )
+    access.access_application_approve(actor=personas["officer"], application=app, fields=["名称"])
+    login(personas["enterprise"])
+    rows = client.get(f"/api/v1/datasets/{slug_for_code(ds.code)}/data").json()["rows"]
+    assert rows and all(set(r) == {"名称"} for r in rows)
+    r = client.get(f"/api/v1/datasets/{slug_for_code(ds.code)}/data?纳税额__gt=1")
+    assert r.status_code == 422  # a column outside the grant does not exist for this caller
