@@ -71,3 +71,32 @@ def totp_match(secret: str, code: str, *, last_step: int, at: float | None = Non
 
 def provisioning_uri(secret: str, username: str, issuer: str = "Kaifang") -> str:
     return f"otpauth://totp/{quote(issuer)}:{quote(username)}?secret={secret}&issuer={quote(issuer)}"
+
+
+SESSION_2FA = "kaifang_2fa_verified"
+STAFF_PREFIXES = ("/staff/", "/admin/")
+
+
+class StaffSecondFactorMiddleware:
+    """Staff pages need a session that passed a one-time password (setting KAIFANG_STAFF_2FA_REQUIRED)."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request):  # type: ignore[no-untyped-def]
+        from django.conf import settings
+        from django.contrib import messages
+        from django.shortcuts import redirect
+        from django.utils.translation import gettext as _
+
+        from kaifang.core.actors import roles_of
+
+        if (
+            getattr(settings, "KAIFANG_STAFF_2FA_REQUIRED", False)
+            and request.path.startswith(STAFF_PREFIXES)
+            and roles_of(request.user).is_staff_member
+            and not request.session.get(SESSION_2FA)
+        ):
+            messages.warning(request, _("工作人员须使用动态口令登录：请先启用动态口令，然后重新登录。"))
+            return redirect("accounts:security")
+        return self.get_response(request)

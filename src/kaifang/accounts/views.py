@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kaifang.accounts import services
 from kaifang.accounts.models import TotpDevice, User
-from kaifang.accounts.security import lockout_remaining, provisioning_uri
+from kaifang.accounts.security import SESSION_2FA, lockout_remaining, provisioning_uri
 from kaifang.core.errors import DomainError, NotFound, ValidationFailed
 
 PENDING_2FA = "kaifang_pending_2fa"
@@ -109,6 +109,7 @@ def login_otp(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/login_otp.html", ctx, status=exc.status)
         del request.session[PENDING_2FA]
         login(request, user, backend=BACKEND)
+        request.session[SESSION_2FA] = True
         return redirect(_safe_next(request, pending.get("next", "")))
     return render(request, "accounts/login_otp.html", ctx)
 

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kaifang.accounts.security.StaffSecondFactorMiddleware",
     "kaifang.access.calllog.CallLogMiddleware",
     "kaifang.core.middleware.ApiErrorShapeMiddleware",
 ]
@@ -142,6 +143,8 @@ KAIFANG_PLATFORM_NAME = _("咸宁市公共数据开放平台")
 KAIFANG_OPEN_DATASET_TARGET = int(os.environ.get("KAIFANG_OPEN_DATASET_TARGET", "1000"))
 KAIFANG_KEY_DOMAIN_TARGET = 15
 
+# Staff pages require a one-time password; `kaifang demo` turns this off so the demo accounts work as printed.
+KAIFANG_STAFF_2FA_REQUIRED = os.environ.get("KAIFANG_STAFF_2FA_REQUIRED", "1") == "1"
 KAIFANG_BASE_URL = os.environ.get("KAIFANG_BASE_URL", "http://127.0.0.1:8000")
 # Mail goes to files under KAIFANG_HOME unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("KAIFANG_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

@@ -198,6 +198,8 @@ def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Call logs are written in the request's own thread, inside the test's transaction.
     settings.KAIFANG_CALLLOG_SYNC = True
+    # Tests log staff in with force_login; the second factor has its own tests.
+    settings.KAIFANG_STAFF_2FA_REQUIRED = False
 
 
 @pytest.fixture(autouse=True)

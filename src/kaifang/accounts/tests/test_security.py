@@ -115,3 +115,22 @@ def test_enterprise_needs_a_valid_credit_code(client):
 
 def test_security_page_needs_login(client):
     assert client.get("/accounts/security/").status_code == 302
+
+
+def test_staff_pages_need_a_second_factor_when_required(client, settings, personas):
+    settings.KAIFANG_STAFF_2FA_REQUIRED = True
+    assert login_post(client, "reviewer", PASSWORD).status_code == 302
+    r = client.get("/staff/review/")
+    assert r.status_code == 302 and r["Location"] == "/accounts/security/"
+    client.post("/accounts/security/", {"action": "totp_start"})
+    device = TotpDevice.objects.get(user=personas["reviewer"])
+    client.post(
+        "/accounts/security/", {"action": "totp_confirm", "code": totp_code(device.secret, current_step())}
+    )
+    client.post("/accounts/logout/")
+    login_post(client, "reviewer", PASSWORD)
+    client.post("/accounts/login/otp/", {"code": totp_code(device.secret, current_step() + 1)})
+    assert client.get("/staff/review/").status_code == 200
+    client.logout()
+    login_post(client, "citizen", PASSWORD)
+    assert client.get("/").status_code == 200  # the public is never asked
