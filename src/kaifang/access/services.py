@@ -32,6 +32,23 @@ MAX_PERIOD_DAYS = 3 * 366
 State = AccessApplication.State
 
 
+def _notify(users: Any, subject: str, body: str) -> None:
+    """E-mail people with an address once the transaction has committed (never for a rolled-back step)."""
+    from django.core.mail import send_mail
+
+    recipients = sorted({u.email for u in users if getattr(u, "email", "")})
+    if recipients:
+        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+
+
+def _officers_of(dataset: Dataset) -> Any:
+    from kaifang.accounts.models import User
+
+    return User.objects.filter(
+        roles__role="officer", roles__department_id=dataset.department_id, is_active=True
+    )
+
+
 def _require(allowed: bool) -> None:
     if not allowed:
         raise Forbidden()
@@ -156,6 +173,7 @@ def access_application_request_info(
         question.strip(),
     )
     ApplicationMessage.objects.create(application=app, author=actor, body=question.strip()[:4000])
+    _notify([app.applicant], _("您的数据使用申请需要补充材料"), question.strip())
     return app
 
 

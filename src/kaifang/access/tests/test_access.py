@@ -201,3 +201,22 @@ def test_pages(client, login, personas, conditional):
     assert r.status_code == 302 and AccessGrant.objects.get().rate_limit_per_minute == 10
     login(personas["citizen"])
     assert client.get(f"/access/{app.pk}/").status_code == 404
+
+
+def test_people_are_notified(personas, conditional, settings, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    personas["enterprise"].email = "corp@example.cn"
+    personas["enterprise"].save()
+    personas["officer"].email = "officer@example.cn"
+    personas["officer"].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        app = services.access_application_submit(
+            actor=personas["enterprise"], dataset=conditional, data=application_body()
+        )
+        services.access_application_request_info(
+            actor=personas["officer"], application=app, question="请补充执照"
+        )
+    assert [m.to for m in mail.outbox] == [["officer@example.cn"], ["corp@example.cn"]]
+    assert "请补充执照" in mail.outbox[1].body
