@@ -121,6 +121,12 @@ def access_application_submit(*, actor: Any, dataset: Dataset, data: dict[str, A
         agreement_accepted_at=timezone.now(),
         deadline=timezone.localdate() + datetime.timedelta(days=REVIEW_DAYS),
     )
+    _notify(
+        _officers_of(dataset),
+        _("新的数据使用申请：%(t)s") % {"t": dataset.title},
+        _("申请人 %(u)s 申请使用“%(t)s”，办理期限 %(d)s。")
+        % {"u": actor, "t": dataset.title, "d": application.deadline},
+    )
     audit_record(
         actor=actor,
         action="access_application_submit",
@@ -229,6 +235,11 @@ def access_application_approve(
         valid_until=until,
         rate_limit_per_minute=int(rate_limit_per_minute),
     )
+    _notify(
+        [app.applicant],
+        _("您的数据使用申请已批准"),
+        _("“%(t)s”已授权至 %(d)s。") % {"t": app.dataset.title, "d": until},
+    )
     audit_record(
         actor=actor,
         action="access_grant_create",
@@ -245,7 +256,7 @@ def access_application_reject(
     _require(perm.can_access_application_reject(actor, application))
     if not (reason or "").strip():
         raise ValidationFailed(details={"reason": _("驳回时必须说明理由。")})
-    return _transition(
+    app = _transition(
         actor,
         application,
         "access_application_reject",
@@ -253,6 +264,8 @@ def access_application_reject(
         State.REJECTED,
         reason.strip(),
     )
+    _notify([app.applicant], _("您的数据使用申请未获批准"), reason.strip())
+    return app
 
 
 @transaction.atomic
