@@ -91,3 +91,24 @@ def index_rebuild(request: HttpRequest) -> dict[str, Any]:
 def synonym_add(request: HttpRequest, payload: SynonymIn) -> tuple[int, dict[str, Any]]:
     syn = services.synonym_add(actor=_authenticated(request), terms=payload.terms)
     return 201, {"id": syn.pk, "terms": syn.terms}
+
+
+@router.get("/search/synonyms", summary="同义词组（运营）")
+def synonym_list(request: HttpRequest) -> dict[str, Any]:
+    actor = _authenticated(request)
+    if not can_search_index_repair(actor):
+        raise NotFound()
+    groups = selectors.synonym_groups()
+    return {
+        "builtin": groups["builtin"],
+        "custom": [{"id": s.pk, "terms": s.terms} for s in groups["custom"]],
+    }
+
+
+@router.delete("/search/synonyms/{pk}", response={204: None}, summary="删除同义词组（运营）")
+def synonym_delete(request: HttpRequest, pk: int) -> tuple[int, None]:
+    actor = _authenticated(request)
+    if not can_search_index_repair(actor):
+        raise NotFound()
+    services.synonym_delete(actor=actor, synonym=selectors.get_synonym(pk))
+    return 204, None

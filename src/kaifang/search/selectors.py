@@ -341,3 +341,17 @@ def row_search_terms(q: str) -> list[list[str]]:
     for g in parse(q).groups:
         out.append([g.term] if g.ascii else g.all)
     return out[:8]
+
+
+def synonym_groups() -> dict[str, Any]:
+    """The built-in groups (data/synonyms.txt, read-only) and the operators' own."""
+    return {"builtin": [",".join(g) for g in T.file_synonyms()], "custom": list(Synonym.objects.all())}
+
+
+def get_synonym(pk: Any) -> Synonym:
+    from kaifang.core.errors import NotFound
+
+    syn = Synonym.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if syn is None:
+        raise NotFound()
+    return syn

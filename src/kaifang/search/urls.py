@@ -6,4 +6,5 @@ app_name = "search"
 urlpatterns = [
     path("search/suggest/", views.suggest, name="suggest"),
     path("graph/", views.graph, name="graph"),
+    path("staff/search/", views.manage, name="manage"),
 ]

@@ -202,3 +202,24 @@ class _FastClock:
 
     def monotonic_ns(self):
         return self._time.monotonic_ns()
+
+
+def test_operator_page_repairs_and_edits_synonyms(client, login, personas, make_dataset):
+    make_dataset(title="医疗机构名录")
+    login(personas["officer"])
+    assert client.get("/staff/search/").status_code == 404
+    login(personas["operator"])
+    page = client.get("/staff/search/").content.decode()
+    assert 'data-testid="index-status"' in page and "医院,医疗机构,医疗卫生机构" in page
+    r = client.post("/staff/search/", {"action": "synonym_add", "terms": "诊所，医疗机构"}, follow=True)
+    assert "诊所,医疗机构" in r.content.decode()
+    assert [x["title"] for x in client.get("/api/v1/datasets?q=诊所").json()["results"]] == ["医疗机构名录"]
+    r = client.post("/staff/search/", {"action": "synonym_add", "terms": "只有一个"}, follow=True)
+    assert "至少包含两个词" in r.content.decode()
+    syn = client.get("/api/v1/search/synonyms").json()["custom"][0]
+    assert client.delete(f"/api/v1/search/synonyms/{syn['id']}").status_code == 204
+    assert client.get("/api/v1/search/synonyms").json()["custom"] == []
+    r = client.post("/staff/search/", {"action": "repair"}, follow=True)
+    assert r.status_code == 200
+    r = client.post("/staff/search/", {"action": "rebuild"}, follow=True)
+    assert "1" in r.content.decode()
