@@ -48,12 +48,26 @@ from kaifang.privacy.recognizers import (
 GATE_MIN_CONFIDENCE = 0.5
 MAX_EVIDENCE = 50
 BATCH_ROWS = 65_536
+_D = "[0-9０-９]"
+_S = "[ \\-－‐‑‒–—―−﹣]?"
+# A superset, in RE2, of every value the recognizers could flag (full-width forms included): the digit
+# identifiers by their shapes (15+ digits in groups: IDs and cards; 1[3-9]+9: mobiles; 0xx…: landlines;
+# the GB 32100 layout: credit codes), '@', plate province characters, address and name context words,
+# travel-document letters + digits, precise decimals.
 _PREFILTER = (
-    r"[0-9０-９][0-9０-９ \-－]{6,}|@|＠|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][ ·\-]?[A-Za-z]"
-    r"|号楼|栋|幢|单元|室|组|户|[A-Za-z][0-9]{7}|出生|生日|姓名|名字|联系人|申请人|负责人|法定代表人|法人|患者|病人|户主|"
+    f"{_D}(?:{_S}{_D}){{14,}}"
+    f"|[1１][3-9３-９]{_D}(?:{_S}{_D}){{8}}"
+    f"|(?:[(（][0０]{_D}{{2,3}}[)）]|[0０][1-9１-９]{_D}{{1,2}}){_S}[2-9２-９]{_D}{{2,3}}{_S}{_D}{{4}}"
+    "|[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]{2}[0-9０-９]{6}[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]{10}"
+    r"|@|＠|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][ ·\-]?[A-Za-zＡ-Ｚａ-ｚ]"
+    r"|号楼|栋|幢|单元|室|组|户|出生|生日|姓名|名字|联系人|申请人|负责人|法定代表人|法人|患者|病人|户主|"
     r"经办人|收件人|寄件人|当事人|投诉人|举报人|监护人|家长|学生|职工|员工|业主|租户|承租人|驾驶人|车主|先生|女士|同志|"
-    r"老师|医生|护士|师傅|台胞证|台湾居民|[0-9]\.[0-9]{4}"
+    r"老师|医生|护士|师傅|台胞证|台湾居民|身份证|[0-9]\.[0-9]{4}"
+    r"|(?:^|[^0-9A-Za-z])[CDEGHLMPSTcdeghlmpst][A-Za-z]?[0-9]{7}"
 )
+_NAME_PREFILTER = r"^\s*[\p{Han}·]{2,12}\s*$"
+# A column with this many findings is refused already; the rest of it is not scanned value by value.
+FINDINGS_CAP_PER_COLUMN = 1000
 
 
 @dataclass
@@ -77,10 +91,12 @@ class _Collector:
         self.counts: dict[tuple[str, str], int] = {}
         self.first: dict[tuple[str, str], dict[str, Any]] = {}
         self.evidence: list[dict[str, Any]] = []
+        self.per_column: dict[str, int] = {}
 
     def add(self, column: str, row: int, kind: str, evidence: str, confidence: float) -> None:
         key = (column, kind)
         self.counts[key] = self.counts.get(key, 0) + 1
+        self.per_column[column] = self.per_column.get(column, 0) + 1
         item = {
             "column": column,
             "row": row + 1,
@@ -94,13 +110,17 @@ class _Collector:
         if self.counts[key] == 1 or (self.counts[key] <= 3 and len(self.evidence) < MAX_EVIDENCE):
             self.evidence.append(item)
 
+    def column_total(self, column: str) -> int:
+        return self.per_column.get(column, 0)
+
     def reasons(self) -> list[str]:
         out = []
         for (column, kind), n in self.counts.items():
             first = self.first[(column, kind)]
             where = "列名" if first["row"] == 0 else f"第{first['row']}行"
+            many = "至少" if self.per_column.get(column, 0) >= FINDINGS_CAP_PER_COLUMN else ""
             out.append(
-                f"字段“{column}”{where}等{n}处仍含有{K.label(kind)}（如{first['evidence']}），"
+                f"字段“{column}”{where}等{many}{n}处仍含有{K.label(kind)}（如{first['evidence']}），"
                 f"请在发布方案中对该字段屏蔽、假名化或不予公开。"
             )
         return out
@@ -130,13 +150,17 @@ def _scan_array(
         arr = arr.cast(t.value_type)
         t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        if K.NAME in hints or K.TAIWAN_PERMIT in hints:
-            idx = range(len(arr))
+        if K.TAIWAN_PERMIT in hints:
+            idx: Any = range(len(arr))
         else:
-            mask = pc.fill_null(pc.match_substring_regex(arr, _PREFILTER), False)
-            idx = pc.indices_nonzero(mask).to_pylist()
+            mask = pc.match_substring_regex(arr, _PREFILTER)
+            if K.NAME in hints:
+                mask = pc.or_(mask, pc.match_substring_regex(arr, _NAME_PREFILTER))
+            idx = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
         values = arr.to_pylist() if len(idx) > len(arr) // 4 else None
         for i in idx:
+            if out.column_total(name) >= FINDINGS_CAP_PER_COLUMN:
+                break
             v = values[i] if values is not None else arr[i].as_py()
             if v is None:
                 continue
@@ -323,13 +347,37 @@ def prepare_open_version(
     return check_publishable(Path(dest), profile, key=key, already_applied=True)
 
 
-def gate_table_version(version: Any) -> GateDecision:
-    """The gate for a tabular TableVersion: its stored Parquet with the dataset's current profile."""
+def gate_table_version(version: Any, *, apply_profile: bool = False) -> GateDecision:
+    """The gate for a tabular TableVersion, over its stored Parquet *as it is served*: columns of fields
+    the catalog marks 不予开放 are withheld from the public by the tabular app, so they are left out here
+    too; every other column is scanned in full, and the dataset's profile supplies the quasi-identifiers
+    for k-anonymity. The profile's masking rules are NOT applied here, because the stored object is what
+    the public gets: to publish a masked version, write it with `prepare_open_version` and serve that.
+    With `apply_profile=True` the profile's rules are applied first (what the masked version would give;
+    the review page shows both)."""
     from kaifang.privacy.masking import dataset_key
     from kaifang.privacy.selectors import current_profile
+    from kaifang.tabular.permissions import columns_visible_to
     from kaifang.tabular.store import get_store
 
     if not version.store_key:
         return GateDecision(False, ["该版本没有可审查的数据文件。"])
     path = get_store().local_path(version.store_key)
-    return check_publishable(path, current_profile(version.dataset), key=dataset_key(version.dataset_id))
+    public = {c["name"] for c in columns_visible_to(None, version.dataset, version)}
+    withheld = [c["name"] for c in version.schema if c["name"] not in public]
+    declared = current_profile(version.dataset) or PublicationProfile()
+    rules = dict(declared.fields) if apply_profile else {}
+    profile = PublicationProfile(
+        fields={**rules, **{c: {"action": "suppress"} for c in withheld}},
+        quasi_identifiers=[c for c in declared.quasi_identifiers if c not in withheld],
+        sensitive_attribute=declared.sensitive_attribute
+        if declared.sensitive_attribute not in withheld
+        else "",
+        k=declared.k,
+        l_diversity=declared.l_diversity,
+    )
+    decision = check_publishable(
+        path, profile, key=dataset_key(version.dataset_id), already_applied=not profile.fields
+    )
+    decision.stats["withheld_columns"] = withheld
+    return decision

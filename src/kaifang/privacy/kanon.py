@@ -129,8 +129,14 @@ def _measure(
 
 
 def _types(path: Path) -> dict[str, str]:
-    rows = _engine().query("DESCRIBE SELECT * FROM t", tables={"t": path}).rows
-    return {r[0]: str(r[1]).upper() for r in rows}
+    """Column types from the Parquet schema ('DATE', 'TIMESTAMP', 'STRING', …)."""
+    out = {}
+    for f in pq.read_schema(path):
+        t = f.type
+        out[f.name] = (
+            "DATE" if pa.types.is_date(t) else "TIMESTAMP" if pa.types.is_timestamp(t) else str(t).upper()
+        )
+    return out
 
 
 def _candidates(column: str, col_type: str) -> list[dict[str, Any]]:

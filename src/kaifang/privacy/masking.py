@@ -534,6 +534,21 @@ def rule_sql(column: str, rule: dict[str, Any], *, key: bytes) -> str:
         ends = {"id_card": (6, 4), "mobile": (3, 4), "bank_card": (6, 4), "landline": (4, 2)}
         if kind in ends:
             return sql_keep_ends(e, *ends[kind])
+        if kind == "name":
+            compound = ", ".join(_lit(c) for c in surnames()[0])
+            return (
+                f"(SELECT CASE WHEN s IS NULL OR s = '' THEN s "
+                f"WHEN left(s, 2) IN ({compound}) THEN left(s, 2) || repeat('*', greatest(1, length(s) - 2)) "
+                f"ELSE left(s, 1) || repeat('*', greatest(1, length(s) - 1)) END "
+                f"FROM (SELECT trim(CAST({e} AS VARCHAR)) AS s))"
+            )
+        if kind == "email":
+            return (
+                f"(SELECT CASE WHEN s IS NULL THEN NULL "
+                f"WHEN regexp_matches(s, '^.+@') THEN left(s, 1) || '***@' || regexp_extract(s, '@([^@]*)$', 1) "
+                f"WHEN length(s) <= 1 THEN repeat('*', length(s)) ELSE left(s, 1) || repeat('*', length(s) - 1) END "
+                f"FROM (SELECT trim(CAST({e} AS VARCHAR)) AS s))"
+            )
         raise NotExpressibleInSQL(column)
     if action == "generalize_date":
         fmt = "%Y" if rule.get("to") == "year" else "%Y-%m"

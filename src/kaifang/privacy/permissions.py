@@ -21,3 +21,8 @@ def may_review_privacy(actor: Any, dataset: Any) -> bool:
         or dataset.region_id in roles.review_region_ids
         or roles.superuser
     )
+
+
+def can_grade_decide(actor: Any, dataset: Any) -> bool:
+    """The officers of the dataset's department confirm or override the suggested grades."""
+    return dataset.department_id in roles_of(actor).officer_department_ids

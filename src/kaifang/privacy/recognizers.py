@@ -236,6 +236,8 @@ def scan_text(value: Any, *, hints: frozenset[str] = frozenset()) -> list[Findin
         found.append(Finding(kind, conf, evidence_of(raw, kind), m.start(group), m.end(group), detail))
 
     has_digits = any(c.isdigit() for c in text)
+    has_cjk = not text.isascii()
+    has_letters = has_digits and any(c.isalpha() for c in text)
     if has_digits:
         for m in _ID18.finditer(text):
             number = compact(m.group(1)).upper()
@@ -262,17 +264,20 @@ def scan_text(value: Any, *, hints: frozenset[str] = frozenset()) -> list[Findin
                 add(K.MOBILE, 0.9, m, number, 1)
         for m in _LANDLINE.finditer(text):
             add(K.LANDLINE, 0.6, m, m.group(0))
-        for rx, kind, conf in ((_PASSPORT, K.PASSPORT, 0.6), (_HK_MACAU, K.HK_MACAU_PERMIT, 0.6)):
-            for m in rx.finditer(text.upper() if rx is _PASSPORT else text):
-                add(kind, conf + (0.3 if kind in hints else 0.0), m, m.group(1), 1)
-        for m in _TAIWAN.finditer(text):
-            add(K.TAIWAN_PERMIT, 0.6 + (0.3 if K.TAIWAN_PERMIT in hints else 0.0), m, m.group(1), 1)
-        for m in _TAIWAN_CONTEXT.finditer(text):
-            add(K.TAIWAN_PERMIT, 0.85, m, m.group(1), 1)
+        if has_letters:
+            for rx, kind, conf in ((_PASSPORT, K.PASSPORT, 0.6), (_HK_MACAU, K.HK_MACAU_PERMIT, 0.6)):
+                for m in rx.finditer(text.upper() if rx is _PASSPORT else text):
+                    add(kind, conf + (0.3 if kind in hints else 0.0), m, m.group(1), 1)
+            for m in _TAIWAN.finditer(text):
+                add(K.TAIWAN_PERMIT, 0.6 + (0.3 if K.TAIWAN_PERMIT in hints else 0.0), m, m.group(1), 1)
+        if has_cjk:
+            for m in _TAIWAN_CONTEXT.finditer(text):
+                add(K.TAIWAN_PERMIT, 0.85, m, m.group(1), 1)
         if K.TAIWAN_PERMIT in hints and re.fullmatch(r"\s*\d{8}\s*", text):
             found.append(Finding(K.TAIWAN_PERMIT, 0.8, mask_value(text.strip(), "") or "", 0, len(text)))
-        for m in _BIRTH_CONTEXT.finditer(text):
-            add(K.BIRTH_DATE, 0.8, m, f"{m.group(1)}-{m.group(2)}-{m.group(3)}")
+        if has_cjk:
+            for m in _BIRTH_CONTEXT.finditer(text):
+                add(K.BIRTH_DATE, 0.8, m, f"{m.group(1)}-{m.group(2)}-{m.group(3)}")
         for m in _COORD_PAIR.finditer(text):
             add(K.COORDINATE, 0.7, m, m.group(0), 0, "pair")
     if "@" in text:
@@ -284,6 +289,8 @@ def scan_text(value: Any, *, hints: frozenset[str] = frozenset()) -> list[Findin
             tail = plate[2:]
             if sum(c.isdigit() for c in tail) >= 3:
                 add(K.PLATE, 0.8, m, plate)
+    if not has_cjk and "HIV" not in text.upper():
+        return _resolve_overlaps(found)  # the rest needs Chinese text
     for m in _ADDRESS_UNIT.finditer(text):
         conf = 0.85 if _ADDRESS_AREA.search(text) else 0.6
         add(K.ADDRESS, conf, m, m.group(0))

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from kaifang.privacy.masking import PublicationProfile as ProfileRules
-from kaifang.privacy.models import PublicationProfile
+from kaifang.privacy.models import GradeDecision, PublicationProfile
 
 
 def current_profile_record(dataset: Any) -> PublicationProfile | None:
@@ -27,31 +27,78 @@ def profile_history(dataset: Any) -> QuerySet[PublicationProfile]:
 REVIEW_SAMPLE_ROWS = 5000
 
 
-def privacy_review(actor: Any, dataset: Any, *, run_gate: bool = False) -> dict[str, Any]:
-    """Everything the privacy review page shows: per-column detections with masked evidence, the
-    suggested grades and rules, the profile in force, what the public would see, and (on request) the
-    gate's decision over the whole version. NotFound for whoever may not review the dataset."""
-    import pyarrow.parquet as pq
+def grade_decisions(dataset: Any) -> dict[str, GradeDecision]:
+    """The decision in force per field name ("" = the dataset)."""
+    out: dict[str, GradeDecision] = {}
+    for d in GradeDecision.objects.filter(dataset=dataset).select_related("created_by").order_by("-id"):
+        out.setdefault(d.field_name, d)
+    return out
 
-    from kaifang.core.errors import NotFound
-    from kaifang.privacy import grading
-    from kaifang.privacy.gate import gate_table_version
-    from kaifang.privacy.masking import ACTION_LABELS, apply_profile, dataset_key
-    from kaifang.privacy.permissions import may_review_privacy
-    from kaifang.privacy.recognizers import MAX_COLUMNS, scan_table
+
+def _latest_version(dataset: Any) -> Any:
     from kaifang.tabular.models import TableVersion
-    from kaifang.tabular.store import get_store
 
-    if not may_review_privacy(actor, dataset):
-        raise NotFound()
-    record = current_profile_record(dataset)
-    profile = current_profile(dataset)
-    version = (
+    return (
         TableVersion.objects.filter(dataset=dataset)
         .exclude(store_key="")
         .order_by("-is_current", "-number")
         .first()
     )
+
+
+def scan_version(version: Any) -> Any:
+    """The recognizers over a sample (the first REVIEW_SAMPLE_ROWS rows) of a stored version."""
+    import pyarrow.parquet as pq
+
+    from kaifang.privacy import grading
+    from kaifang.privacy.recognizers import MAX_COLUMNS, scan_table
+    from kaifang.tabular.store import get_store
+
+    pf = pq.ParquetFile(get_store().local_path(version.store_key))
+    names = [n for n in pf.schema_arrow.names if n != "_id"]
+    if len(names) > MAX_COLUMNS:
+        report = scan_table({n: [] for n in names})
+        sample: dict[str, list[Any]] = {}
+    else:
+        batch = next(pf.iter_batches(batch_size=REVIEW_SAMPLE_ROWS, columns=names), None)
+        sample = batch.to_pydict() if batch is not None else {n: [] for n in names}
+        report = scan_table(sample)
+    report.row_count = max(report.row_count, version.row_count)
+    grading.grade_table(report)
+    return report, sample
+
+
+def grade_suggestion(dataset: Any) -> dict[str, Any] | None:
+    """{"dataset": {grade, sensitivity, reasons}, "fields": {name: {…}}} from the latest version, or None."""
+    version = _latest_version(dataset)
+    if version is None:
+        return None
+    report, _sample = scan_version(version)
+    return {
+        "dataset": {"grade": report.grade, "sensitivity": report.sensitivity, "reasons": report.reasons},
+        "fields": {
+            c.name: {"grade": c.grade, "sensitivity": c.sensitivity, "reasons": c.reasons}
+            for c in report.columns
+        },
+    }
+
+
+def privacy_review(actor: Any, dataset: Any, *, run_gate: bool = False) -> dict[str, Any]:
+    """Everything the privacy review page shows: per-column detections with masked evidence, the
+    suggested grades and rules, the profile in force, what the public would see, and (on request) the
+    gate's decision over the whole version. NotFound for whoever may not review the dataset."""
+    from kaifang.core.errors import NotFound
+    from kaifang.privacy import grading
+    from kaifang.privacy.gate import gate_table_version
+    from kaifang.privacy.masking import ACTION_LABELS, apply_profile, dataset_key
+    from kaifang.privacy.permissions import may_review_privacy
+
+    if not may_review_privacy(actor, dataset):
+        raise NotFound()
+    record = current_profile_record(dataset)
+    profile = current_profile(dataset)
+    version = _latest_version(dataset)
+    decisions = grade_decisions(dataset)
     out: dict[str, Any] = {
         "dataset": {"code": dataset.code, "title": dataset.title, "grade": dataset.sensitivity_grade},
         "version": None,
@@ -60,21 +107,24 @@ def privacy_review(actor: Any, dataset: Any, *, run_gate: bool = False) -> dict[
         "profile_by": str(record.created_by) if record else "",
         "profile_at": record.created_at.isoformat() if record else "",
         "actions": ACTION_LABELS,
+        "decisions": {
+            name: {
+                "grade": d.grade,
+                "sensitivity": d.sensitivity,
+                "suggested_grade": d.suggested_grade,
+                "suggested_sensitivity": d.suggested_sensitivity,
+                "override": d.is_override,
+                "reason": d.reason,
+                "by": str(d.created_by),
+                "at": d.created_at.isoformat(),
+            }
+            for name, d in decisions.items()
+        },
     }
     if version is None:
         return out
     out["version"] = {"number": version.number, "state": version.state, "rows": version.row_count}
-    path = get_store().local_path(version.store_key)
-    pf = pq.ParquetFile(path)
-    if len(pf.schema_arrow.names) > MAX_COLUMNS:
-        report = scan_table({n: [] for n in pf.schema_arrow.names})
-        sample: dict[str, list[Any]] = {}
-    else:
-        batch = next(pf.iter_batches(batch_size=REVIEW_SAMPLE_ROWS), None)
-        sample = batch.to_pydict() if batch is not None else {n: [] for n in pf.schema_arrow.names}
-        report = scan_table(sample)
-    report.row_count = max(report.row_count, version.row_count)
-    grading.grade_table(report)
+    report, sample = scan_version(version)
     out["scan"] = report.as_dict()
     out["suggestion"] = grading.suggestion(report)
     out["suggested_rules"] = grading.suggest_rules(report)
@@ -90,4 +140,6 @@ def privacy_review(actor: Any, dataset: Any, *, run_gate: bool = False) -> dict[
         }
     if run_gate:
         out["gate"] = gate_table_version(version).as_dict()
+        if profile is not None:
+            out["gate_masked"] = gate_table_version(version, apply_profile=True).as_dict()
     return out

@@ -10,12 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kaifang.catalog.choices import Grade
 from kaifang.catalog.codes import code_from_slug
 from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import ValidationFailed
 from kaifang.portal.views import staff_required
 from kaifang.privacy import permissions as perm
 from kaifang.privacy import selectors, services
+from kaifang.privacy.kinds import Sensitivity
 
 
 @require_http_methods(["GET", "POST"])
@@ -23,7 +25,22 @@ from kaifang.privacy import selectors, services
 def review(request: HttpRequest, slug: str) -> HttpResponse:
     ds = get_dataset_for(request.user, code_from_slug(slug))
     errors: dict[str, str] = {}
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("form") == "grade":
+        try:
+            services.grade_decide(
+                actor=request.user,
+                dataset=ds,
+                field_name=request.POST.get("field_name", ""),
+                grade=request.POST.get("grade", ""),
+                sensitivity=request.POST.get("sensitivity", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        except ValidationFailed as exc:
+            errors = {k: str(v) for k, v in (exc.details or {}).items()}
+        else:
+            messages.success(request, _("分级已确认。"))
+            return redirect("privacy:review", slug=slug)
+    elif request.method == "POST":
         try:
             rules = json.loads(request.POST.get("rules") or "{}")
         except ValueError:
@@ -47,6 +64,9 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
         "data": data,
         "errors": errors,
         "can_set": perm.can_publication_profile_set(request.user, ds),
+        "can_decide": perm.can_grade_decide(request.user, ds),
+        "grades": Grade.choices,
+        "sensitivities": list(Sensitivity.LABELS.items()),
         "rules_json": request.POST.get("rules")
         or json.dumps(
             data.get("profile") or {"fields": data.get("suggested_rules", {})}, ensure_ascii=False, indent=2

@@ -1,5 +1,6 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from kaifang.privacy import kinds as K
 from kaifang.privacy.gate import check_publishable, prepare_open_version
@@ -165,3 +166,75 @@ def test_empty_table_passes():
 def test_a_column_of_bare_names_without_a_telling_header_is_refused():
     d = check_publishable({"col3": ["张三", "李四", "王小明", "赵敏", "欧阳锋"] * 4, "n": list(range(20))})
     assert not d.allowed and d.evidence[0]["kind"] == K.NAME and d.evidence[0]["evidence"] == "张*"
+
+
+# --- the tabular hook, wired as docs/privacy.md says ---------------------------------------------------------
+
+
+def _wired_privacy_gate(version):
+    from kaifang.privacy.gate import gate_table_version
+
+    decision = gate_table_version(version)
+    return [] if decision.allowed else decision.reasons
+
+
+@pytest.fixture
+def home(settings, tmp_path):
+    settings.KAIFANG_HOME = tmp_path / "home"
+    settings.KAIFANG_HOME.mkdir()
+
+
+def _version(make_dataset, personas, tmp_path, fields, csv):
+    from kaifang.tabular import services as tabular
+
+    ds = make_dataset("published", fields=fields, title="名册" + str(len(csv)))
+    path = tmp_path / "in.csv"
+    path.write_text(csv, encoding="utf-8")
+    return tabular.table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv")
+
+
+CLOSED_ID = {
+    "name": "身份证号",
+    "data_type": "C",
+    "length": 18,
+    "sensitivity_grade": "G4",
+    "share_type": "conditional",
+    "open_attribute": "closed",
+}
+
+
+def test_publish_refused_through_the_tabular_hook(home, make_dataset, personas, tmp_path, monkeypatch):
+    from kaifang.core.errors import ValidationFailed
+    from kaifang.tabular import gate as tabular_gate
+    from kaifang.tabular import services as tabular
+
+    monkeypatch.setattr(tabular_gate, "privacy_gate", _wired_privacy_gate)
+    fields = [
+        {"name": "单位", "data_type": "C", "length": 64},
+        {"name": "备注", "data_type": "C", "length": 200},
+    ]
+    rows = "\n".join(["单位,备注"] + [f"单位{i},正常" for i in range(30)])
+    csv = rows.replace("单位17,正常", f"单位17,联系人身份证{ID}") + "\n"
+    version = _version(make_dataset, personas, tmp_path, fields, csv)
+    with pytest.raises(ValidationFailed) as exc:
+        tabular.table_version_publish(actor=personas["reviewer"], version=version)
+    assert exc.value.code == "privacy_gate"
+    assert any("备注" in r and "第18行" in r for r in exc.value.details)
+
+
+def test_closed_field_columns_are_withheld_and_do_not_block(
+    home, make_dataset, personas, tmp_path, monkeypatch
+):
+    from kaifang.privacy.gate import gate_table_version
+    from kaifang.tabular import gate as tabular_gate
+    from kaifang.tabular import services as tabular
+
+    monkeypatch.setattr(tabular_gate, "privacy_gate", _wired_privacy_gate)
+    fields = [{"name": "单位", "data_type": "C", "length": 64}, CLOSED_ID]
+    csv = "\n".join(["单位,身份证号"] + [f"单位{i},{make_id(seq=i)}" for i in range(10)]) + "\n"
+    version = _version(make_dataset, personas, tmp_path, fields, csv)
+    decision = gate_table_version(version)
+    assert decision.allowed, decision.reasons
+    assert decision.stats["withheld_columns"] == ["身份证号"]
+    published = tabular.table_version_publish(actor=personas["reviewer"], version=version)
+    assert published.state == "published"

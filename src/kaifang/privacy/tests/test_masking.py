@@ -171,6 +171,8 @@ def test_sql_rules_match_the_python_rules(tmp_path):
         "年龄": [23, 95, None],
         "纬度": [29.84121, 29.85, None],
         "备注": ["x", "y", "z"],
+        "姓名": ["张三", "欧阳娜娜", "欧阳"],
+        "邮箱": ["zhang.san@example.cn", "a@b@c.cn", "x"],
     }
     profile = PublicationProfile(
         fields={
@@ -180,6 +182,8 @@ def test_sql_rules_match_the_python_rules(tmp_path):
             "年龄": {"action": "age_band", "width": 10},
             "纬度": {"action": "coordinate_grid", "axis": "lat", "metres": 1000},
             "备注": {"action": "suppress"},
+            "姓名": {"action": "mask", "kind": "name"},
+            "邮箱": {"action": "mask", "kind": "email"},
         }
     )
     path = tmp_path / "t.parquet"
