@@ -119,6 +119,8 @@ class CallLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not getattr(settings, "KAIFANG_CALLLOG_ENABLED", True):
+            return self.get_response(request)
         match = DATA_PATH.match(request.path)
         file_match = None if match else FILE_PATH.match(request.path)
         if match is None and file_match is None:

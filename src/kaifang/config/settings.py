@@ -145,6 +145,9 @@ KAIFANG_KEY_DOMAIN_TARGET = 15
 
 # Staff pages require a one-time password; `kaifang demo` turns this off so the demo accounts work as printed.
 KAIFANG_STAFF_2FA_REQUIRED = os.environ.get("KAIFANG_STAFF_2FA_REQUIRED", "1") == "1"
+# Both on in production; the access benchmark turns them off to measure what they cost.
+KAIFANG_RATELIMIT_ENABLED = os.environ.get("KAIFANG_RATELIMIT_ENABLED", "1") == "1"
+KAIFANG_CALLLOG_ENABLED = os.environ.get("KAIFANG_CALLLOG_ENABLED", "1") == "1"
 KAIFANG_BASE_URL = os.environ.get("KAIFANG_BASE_URL", "http://127.0.0.1:8000")
 # Mail goes to files under KAIFANG_HOME unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("KAIFANG_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

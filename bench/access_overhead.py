@@ -1,0 +1,128 @@
+"""What key authentication, rate limiting and call logging cost the data API (issue: conditional access).
+
+    .venv/bin/python bench/access_overhead.py [--seconds 10] [--connections 16] [--record]
+
+Builds the demo city (once, in var/bench), picks a published table, makes an API key with limits high
+enough never to trigger, and in one run drives the same data query against two servers in turn with wrk:
+(a) everything on, the key in the Authorization header; (b) rate limiting and call logging off, no key.
+Target: (a) loses at most 10% of (b)'s throughput. Records the result in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from catalog_load import KAIFANG, LUA, ROOT, ensure_wrk, free_port, run_wrk, wait_until_up  # noqa: E402
+
+
+def manage(env: dict[str, str], code: str) -> str:
+    out = subprocess.run(
+        [str(KAIFANG), "manage", "shell", "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().splitlines()[-1]  # shell may first announce its automatic imports
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--home", default=str(ROOT / "var" / "bench"))
+    ap.add_argument("--record", action="store_true")
+    args = ap.parse_args()
+    wrk = ensure_wrk()
+    env = {**os.environ, "KAIFANG_HOME": args.home}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([str(KAIFANG), "demo", "--no-serve"], env=env, check=True, stdout=subprocess.DEVNULL)
+    slug = manage(
+        env,
+        (
+            "from kaifang.tabular.models import TableVersion as T; from kaifang.catalog.codes import slug_for_code as s;"
+            "v=T.objects.filter(is_current=True, dataset__open_attribute='unconditional').order_by('-row_count').first();"
+            "print(s(v.dataset.code))"
+        ),
+    )
+    key = manage(
+        env,
+        (
+            "from kaifang.accounts.models import User, ApiKey; from kaifang.accounts.services import api_key_create;"
+            "u=User.objects.get(username='citizen'); k,sec=api_key_create(actor=u, owner=u, name='bench');"
+            "ApiKey.objects.filter(pk=k.pk).update(rate_limit_per_minute=10**8, daily_quota=10**9); print(sec)"
+        ),
+    )
+    path = f"/api/v1/datasets/{slug}/data?limit=100"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA + f'\nwrk.headers["Authorization"] = "Bearer {key}"\n')
+        with_key = f.name
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA)
+        without_key = f.name
+    results = {}
+    for name, extra_env, script in (
+        (
+            "off: no key, no rate limit, no call log",
+            {"KAIFANG_RATELIMIT_ENABLED": "0", "KAIFANG_CALLLOG_ENABLED": "0"},
+            without_key,
+        ),
+        ("on: key, rate limit, call log", {}, with_key),
+    ):
+        port = free_port()
+        server = subprocess.Popen(
+            [str(KAIFANG), "serve", "--port", str(port), "--workers", str(args.workers)],
+            env={**env, **extra_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base + "/api/v1/stats")
+            for _ in range(40):
+                req = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"})
+                urllib.request.urlopen(req).read()  # noqa: S310 - loopback only
+            results[name] = run_wrk(wrk, base + path, args.seconds, args.connections, script)
+            r = results[name]
+            print(
+                f"{name:<42} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p95 {r['p95_ms']:6.1f} ms  errors {r['errors']}"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    off, on = results.values()
+    overhead = 1 - on["rps"] / off["rps"]
+    logged = manage(
+        env,
+        "from kaifang.access.models import CallLog; print(CallLog.objects.filter(key_prefix__gt='').count())",
+    )
+    print(f"throughput cost: {overhead:.1%} (goal ≤ 10%); call-log rows with a key: {logged}")
+    if args.record:
+        lines = [
+            f"\n### Data API with key, rate limit and call log, {time.strftime('%Y-%m-%d %H:%M')} "
+            f"({args.connections} connections, {args.seconds} s each, {args.workers} workers, SQLite, `{path}`)\n",
+            "| configuration | req/s | p50 ms | p95 ms | errors |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, r in results.items():
+            lines.append(
+                f"| {name} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['errors']} |"
+            )
+        lines.append(
+            f"\nThroughput cost of the three: **{overhead:.1%}** (goal ≤ 10%). "
+            f"Call-log rows written with a key after the run: {logged}."
+        )
+        with (ROOT / "docs" / "performance.md").open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    json.dumps(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
