@@ -44,6 +44,7 @@ def test_data_calls_and_downloads_are_logged(client, personas, served):
     first = logs[0]
     assert first.user == personas["enterprise"] and first.key_prefix == key.prefix
     assert first.dataset_code == served.code and first.bytes > 0 and first.latency_ms >= 0
+    assert first.rows == 1
     assert logs[1].bytes == len(body) > 0
 
 
