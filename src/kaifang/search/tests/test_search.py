@@ -149,3 +149,8 @@ def test_row_search_terms_use_the_same_segmentation():
     assert terms[0] == ["咸安区"]
     assert set(terms[1]) == {"医院", "医疗机构", "医疗卫生机构"}
     assert row_search_terms("gongjiao") == [["gongjiao"]]
+
+
+def test_home_search_box_suggests(client, corpus):
+    html = client.get("/").content.decode()
+    assert 'hx-get="/search/suggest/"' in html and 'id="suggest-box"' in html
