@@ -67,6 +67,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     ctx = {
+        "api_twin": "/api/v1/applications",
         "applications": selectors.applications_for(request.user).filter(applicant=request.user),
         "grants": AccessGrant.objects.filter(grantee=request.user).select_related("dataset"),
         "queue": selectors.applications_for(request.user, queue=True),
@@ -88,7 +89,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         app = selectors.get_application_for(request.user, pk)
     except NotFound as exc:
         raise Http404 from exc
-    ctx: dict[str, Any] = {"app": app, "errors": {}}
+    ctx: dict[str, Any] = {"app": app, "errors": {}, "api_twin": f"/api/v1/applications/{app.pk}"}
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")

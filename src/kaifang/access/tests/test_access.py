@@ -220,3 +220,16 @@ def test_people_are_notified(personas, conditional, settings, django_capture_on_
         )
     assert [m.to for m in mail.outbox] == [["officer@example.cn"], ["corp@example.cn"]]
     assert "请补充执照" in mail.outbox[1].body
+
+
+def test_pages_name_their_json_twins(client, login, personas, conditional):
+    app = services.access_application_submit(
+        actor=personas["enterprise"], dataset=conditional, data=application_body()
+    )
+    login(personas["enterprise"])
+    assert (
+        '<link rel="alternate" type="application/json" href="/api/v1/applications">'
+        in client.get("/access/").content.decode()
+    )
+    page = client.get(f"/access/{app.pk}/").content.decode()
+    assert f'href="/api/v1/applications/{app.pk}"' in page
