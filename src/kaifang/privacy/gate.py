@@ -30,11 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kaifang.privacy import kinds as K
-from kaifang.privacy.kanon import k_anonymity
+from kaifang.privacy.kanon import k_anonymity, to_arrow
 from kaifang.privacy.masking import (
     NotExpressibleInSQL,
     PublicationProfile,
     apply_profile,
+    compact,
     profile_select_sql,
 )
 from kaifang.privacy.recognizers import (
@@ -92,6 +93,9 @@ class _Collector:
         self.first: dict[tuple[str, str], dict[str, Any]] = {}
         self.evidence: list[dict[str, Any]] = []
         self.per_column: dict[str, int] = {}
+        self.shapes: dict[tuple[str, str], int] = {}
+        self.held: dict[tuple[str, str], list[Any]] = {}
+        self.notes: list[str] = []
 
     def add(self, column: str, row: int, kind: str, evidence: str, confidence: float) -> None:
         key = (column, kind)
@@ -110,15 +114,62 @@ class _Collector:
         if self.counts[key] == 1 or (self.counts[key] <= 3 and len(self.evidence) < MAX_EVIDENCE):
             self.evidence.append(item)
 
-    def column_total(self, column: str) -> int:
-        return self.per_column.get(column, 0)
+    def shape(self, column: str, kind: str) -> None:
+        key = (column, kind)
+        self.shapes[key] = self.shapes.get(key, 0) + 1
+
+    def hold(self, column: str, row: int, kind: str, evidence: str, confidence: float) -> None:
+        """A whole value that is a valid ID or card number: kept aside until the column is complete."""
+        held = self.held.setdefault((column, kind), [0, []])
+        held[0] += 1
+        if len(held[1]) < FINDINGS_CAP_PER_COLUMN:
+            held[1].append((row, evidence, confidence))
+
+    def settle(self, hinted: dict[str, frozenset[str]]) -> None:
+        """A column of plain digit strings where fewer than half of the ID- or card-shaped values pass the
+        check digits is a column of other numbers (order numbers, serials): under chance, about 1 in 10
+        random numbers passes Luhn. Its chance hits are noted, not refused. A column whose name says it
+        holds IDs or cards is never excused."""
+        for (column, kind), (n_valid, items) in self.held.items():
+            n_shape = self.shapes.get((column, kind), 0)
+            if kind not in hinted.get(column, frozenset()) and n_shape >= 20 and n_valid < 0.5 * n_shape:
+                self.notes.append(
+                    f"字段“{column}”的{n_shape}个数字串中只有{n_valid}个通过{K.label(kind)}校验，"
+                    f"符合随机编号的特征，未视为{K.label(kind)}。"
+                )
+                continue
+            for row, evidence, confidence in items:
+                self.add(column, row, kind, evidence, confidence)
+            extra = n_valid - len(items)
+            if extra > 0:
+                self.counts[(column, kind)] += extra
+
+    def saturated(self, column: str) -> bool:
+        """The column will be refused whatever the rest of it holds: stop scanning it value by value."""
+        if self.per_column.get(column, 0) >= FINDINGS_CAP_PER_COLUMN:
+            return True
+        for kind in (K.ID_CARD, K.BANK_CARD):
+            n_valid = self.held.get((column, kind), [0])[0]
+            if n_valid >= FINDINGS_CAP_PER_COLUMN and n_valid >= 0.5 * self.shapes.get((column, kind), 0):
+                return True
+        return False
+
+    def looks_random(self, column: str) -> bool:
+        """Enough shaped values seen to call the column a column of random numbers (see `settle`); its
+        further whole-value digit strings need not be checked one by one."""
+        for kind in (K.ID_CARD, K.BANK_CARD):
+            n_valid = self.held.get((column, kind), [0])[0]
+            n_shape = self.shapes.get((column, kind), 0)
+            if n_shape >= 2000 and n_valid < 0.5 * n_shape:
+                return True
+        return False
 
     def reasons(self) -> list[str]:
         out = []
         for (column, kind), n in self.counts.items():
             first = self.first[(column, kind)]
             where = "列名" if first["row"] == 0 else f"第{first['row']}行"
-            many = "至少" if self.per_column.get(column, 0) >= FINDINGS_CAP_PER_COLUMN else ""
+            many = "至少" if self.saturated(column) else ""
             out.append(
                 f"字段“{column}”{where}等{many}{n}处仍含有{K.label(kind)}（如{first['evidence']}），"
                 f"请在发布方案中对该字段屏蔽、假名化或不予公开。"
@@ -134,6 +185,33 @@ def _is_identifier(kind: str, confidence: float) -> bool:
 def _decimals(v: float) -> int:
     s = repr(v)
     return len(s.split(".")[1]) if "." in s and "e" not in s else 0
+
+
+_ID_SHAPE = re.compile(r"\d{17}[\dX]")
+_CARD_SHAPE = re.compile(r"\d{16,19}")
+
+
+def _scan_value(name: str, row: int, value: Any, hints: frozenset[str], out: _Collector) -> list[Any]:
+    """Findings of one value. A value that is nothing but an ID- or card-shaped digit string is counted,
+    and its ID/card finding held back for the column-level check (`_Collector.settle`)."""
+    findings = scan_text(value, hints=hints)
+    c = compact(str(value)).upper()
+    shapes = set()
+    if _ID_SHAPE.fullmatch(c):
+        shapes.add(K.ID_CARD)
+    if _CARD_SHAPE.fullmatch(c):
+        shapes.add(K.BANK_CARD)
+    for kind in shapes:
+        out.shape(name, kind)
+    if not shapes:
+        return findings
+    rest = []
+    for f in findings:
+        if f.kind in shapes and _is_identifier(f.kind, f.confidence):
+            out.hold(name, row, f.kind, f.evidence, f.confidence)
+        else:
+            rest.append(f)
+    return rest
 
 
 def _scan_array(
@@ -156,15 +234,17 @@ def _scan_array(
             mask = pc.match_substring_regex(arr, _PREFILTER)
             if K.NAME in hints:
                 mask = pc.or_(mask, pc.match_substring_regex(arr, _NAME_PREFILTER))
+            if out.looks_random(name) and not hints & {K.ID_CARD, K.BANK_CARD}:
+                mask = pc.and_(mask, pc.invert(pc.match_substring_regex(arr, r"^\s*[0-9]{16,19}[Xx]?\s*$")))
             idx = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
         values = arr.to_pylist() if len(idx) > len(arr) // 4 else None
         for i in idx:
-            if out.column_total(name) >= FINDINGS_CAP_PER_COLUMN:
+            if out.saturated(name):
                 break
             v = values[i] if values is not None else arr[i].as_py()
             if v is None:
                 continue
-            for f in scan_text(v, hints=hints):
+            for f in _scan_value(name, offset + i, v, hints, out):
                 if _is_identifier(f.kind, f.confidence):
                     out.add(name, offset + i, f.kind, f.evidence, f.confidence)
                 elif f.kind == K.BIRTH_DATE and person_table:
@@ -177,8 +257,10 @@ def _scan_array(
         nonnull = pc.drop_null(arr)
         if len(nonnull) and pc.max(nonnull).as_py() >= 10**9:  # short integers hold no identifier
             for i, v in enumerate(arr.to_pylist()):
-                if v is not None and v >= 10**9:
-                    for f in scan_text(str(v), hints=hints):
+                if out.saturated(name):
+                    break
+                if v is not None and v >= 10**9 and not (v >= 10**15 and out.looks_random(name)):
+                    for f in _scan_value(name, offset + i, v, hints, out):
                         if _is_identifier(f.kind, f.confidence):
                             out.add(name, offset + i, f.kind, f.evidence, f.confidence)
     elif pa.types.is_floating(t) or pa.types.is_decimal(t):
@@ -255,9 +337,9 @@ def _output(
                 write_open_version(Path(source), dest, profile, key=key)
                 yield dest
             return
-        table = source if isinstance(source, pa.Table) else pa.table({k: list(v) for k, v in source.items()})
+        table = source if isinstance(source, pa.Table) else to_arrow(source)
         if profile is not None and not already_applied:
-            table = pa.table(apply_profile(table.to_pydict(), profile, key=key))
+            table = to_arrow(apply_profile(table.to_pydict(), profile, key=key))
         pq.write_table(table, dest)
         yield dest
 
@@ -272,7 +354,7 @@ def write_open_version(raw: Path, dest: Path, profile: PublicationProfile, *, ke
         sql = profile_select_sql(profile, columns, key=key)
     except NotExpressibleInSQL:
         table = pq.read_table(raw)
-        pq.write_table(pa.table(apply_profile(table.to_pydict(), profile, key=key)), dest)
+        pq.write_table(to_arrow(apply_profile(table.to_pydict(), profile, key=key)), dest)
         return
     TableEngine().export_parquet(sql, [], tables={"t": raw}, dest=dest)
 
@@ -320,8 +402,14 @@ def check_publishable(
             for c, arr in zip(batch.schema.names, batch.columns, strict=True):
                 _scan_array(c, arr, rows, hints[c], person, grid[c], out)
             rows += batch.num_rows
+        out.settle(hints)
         reasons = out.reasons()
-        stats: dict[str, Any] = {"rows": rows, "columns": len(columns), "findings": sum(out.counts.values())}
+        stats: dict[str, Any] = {
+            "rows": rows,
+            "columns": len(columns),
+            "findings": sum(out.counts.values()),
+            "notes": out.notes,
+        }
         if profile is not None and profile.quasi_identifiers:
             present = [c for c in profile.quasi_identifiers if c in columns]
             sensitive = profile.sensitive_attribute if profile.sensitive_attribute in columns else ""

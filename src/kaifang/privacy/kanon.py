@@ -95,13 +95,25 @@ def _q(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+def to_arrow(columns: dict[str, Any]) -> pa.Table:
+    """{column: values} as an Arrow table; a column of mixed Python types becomes text (never dropped)."""
+    arrays = {}
+    for name, values in columns.items():
+        values = list(values)
+        try:
+            arrays[str(name)] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            arrays[str(name)] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.table(arrays)
+
+
 @contextmanager
 def parquet_source(source: Any) -> Iterator[Path]:
     """A Parquet path for a path, a pyarrow Table or {column: values} (the last two via a temp file)."""
     if isinstance(source, str | Path):
         yield Path(source)
         return
-    table = source if isinstance(source, pa.Table) else pa.table({k: list(v) for k, v in source.items()})
+    table = source if isinstance(source, pa.Table) else to_arrow(source)
     with tempfile.TemporaryDirectory(prefix="kf-kanon-") as tmp:
         path = Path(tmp) / "t.parquet"
         pq.write_table(table, path)

@@ -1,6 +1,7 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from stdnum import luhn
 
 from kaifang.privacy import kinds as K
 from kaifang.privacy.gate import check_publishable, prepare_open_version
@@ -238,3 +239,45 @@ def test_closed_field_columns_are_withheld_and_do_not_block(
     assert decision.stats["withheld_columns"] == ["身份证号"]
     published = tabular.table_version_publish(actor=personas["reviewer"], version=version)
     assert published.state == "published"
+
+
+def test_a_column_of_random_card_shaped_numbers_is_not_refused_but_real_cards_are():
+    import random
+
+    rng = random.Random(3)
+    serials = [str(rng.randrange(4 * 10**15, 5 * 10**15)) for _ in range(2000)]  # ~10% pass Luhn by chance
+    d = check_publishable({"流水号": serials})
+    assert d.allowed, d.reasons
+    assert "流水号" in d.stats["notes"][0] and "随机编号" in d.stats["notes"][0]
+    cards = [make_card("622202", 19, i) for i in range(40)]
+    d = check_publishable({"流水号": cards})
+    assert not d.allowed and d.evidence[0]["kind"] == K.BANK_CARD
+    # The same chance hit inside free text, or in a column named as holding cards, is refused.
+    lucky = next(s for s in serials if luhn.is_valid(s))
+    assert not check_publishable({"银行卡号": serials}).allowed
+    assert not check_publishable({"备注": [f"转账卡号{lucky}"] + ["无"] * 30}).allowed
+
+
+def test_a_column_of_random_18_digit_numbers_is_not_refused():
+    import random
+
+    rng = random.Random(4)
+    numbers = [str(rng.randrange(10**17, 10**18)) for _ in range(5000)]
+    d = check_publishable({"订单号": numbers})
+    assert d.allowed, d.reasons
+
+
+def test_a_mobile_hidden_after_many_random_serials_is_still_found():
+    import random
+
+    rng = random.Random(5)
+    serials = [str(rng.randrange(6 * 10**15, 7 * 10**15)) for _ in range(70_000)]
+    serials[69_000] = "13812345678"
+    d = check_publishable({"流水号": serials})
+    assert not d.allowed
+    assert [(e["kind"], e["row"]) for e in d.evidence] == [(K.MOBILE, 69_001)]
+
+
+def test_mixed_types_in_one_column_are_scanned_as_text():
+    d = check_publishable({"联系方式": [1, "13812345678", 2.5, None]})
+    assert not d.allowed and d.evidence[0]["kind"] == K.MOBILE and d.evidence[0]["row"] == 2
