@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parent / "data"
 # Words that carry no meaning in a search box ("我想查一下咸宁的公交" -> 咸宁 公交).
 STOPWORDS = frozenset(
     """的 了 和 与 及 或 在 是 有 个 我 你 他 她 想 要 查 查询 查找 搜索 一下 哪些 哪里 什么 怎么 如何 多少 请问
-    请 帮 帮我 我想查 我要查 想查 想找 查一下 有没有 我想 我要 想看 给 看 看看 能 可以 吗 呢 吧 啊 呀 相关 有关 关于 方面 信息 数据 情况 一些 所有 全部 最新 现在 目前
+    怎么办 怎样 咋办 能不能 可不可以 是否 哪儿 请 帮 帮我 我想查 我要查 想查 想找 查一下 有没有 我想 我要 想看 给 看 看看 能 可以 吗 呢 吧 啊 呀 相关 有关 关于 方面 信息 数据 情况 一些 所有 全部 最新 现在 目前
     这个 那个 这些 那些 里 中 上 下 市里 本市 全市 啥 找 获取 下载 列表 名单 都 也 还 就 把 被 对 从 到 为 以
     a an the of and or in on for to data""".split()
 )
@@ -127,6 +127,29 @@ def to_pinyin(text: str) -> str:
     return _pinyin_word(text)[0]
 
 
+@functools.lru_cache(maxsize=1)
+def pinyin_lexicon() -> dict[str, str]:
+    """Pinyin (and initials of 3+ letters, when unambiguous) of our dictionary words and synonyms, so a
+    query typed in pinyin also reaches texts that only hold a synonym: yiyuan -> 医院 -> 医疗机构."""
+    words: list[str] = []
+    for line in (DATA / "dict.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if parts and not parts[0].startswith("#"):
+            words.append(parts[0])
+    words += [t for g in file_synonyms() for t in g if has_han(t)]
+    full: dict[str, str] = {}
+    initials: dict[str, set[str]] = {}
+    for w in words:
+        f, i = _pinyin_word(w)
+        if f:
+            full.setdefault(f, w)
+        if len(i) >= 3:
+            initials.setdefault(i, set()).add(w)
+    out = {i: next(iter(ws)) for i, ws in initials.items() if len(ws) == 1 and i not in full}
+    out.update(full)
+    return out
+
+
 # ---- synonyms -----------------------------------------------------------------------------------
 
 
@@ -196,6 +219,9 @@ def parse_query(q: str, synonyms: dict[str, tuple[str, ...]] | None = None) -> P
         seen.add(t)
         is_ascii = bool(_ASCII.match(t))
         alts = [s for s in synonyms.get(t, ()) if s != t]
+        if is_ascii and t in pinyin_lexicon():
+            han = pinyin_lexicon()[t]
+            alts += [han, *[s for s in synonyms.get(han, ()) if s != han]]
         parts = []
         if not is_ascii:
             subs = [p for p in segment(t) if p != t and len(p) > 1]
