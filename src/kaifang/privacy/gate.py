@@ -41,8 +41,8 @@ from kaifang.privacy.masking import (
 from kaifang.privacy.recognizers import (
     MAX_COLUMNS,
     PERSON_LOCATION_HINT,
-    looks_like_name,
     name_hints,
+    names_column,
     scan_text,
 )
 
@@ -247,7 +247,7 @@ def _scan_array(
             for f in _scan_value(name, offset + i, v, hints, out):
                 if _is_identifier(f.kind, f.confidence):
                     out.add(name, offset + i, f.kind, f.evidence, f.confidence)
-                elif f.kind == K.BIRTH_DATE and person_table:
+                elif f.kind in (K.BIRTH_DATE, K.LANDLINE) and person_table:
                     out.add(name, offset + i, f.kind, f.evidence, f.confidence)
                 elif f.kind == K.COORDINATE and person_table and not grid:
                     out.add(name, offset + i, K.PERSON_COORDINATE, f.evidence, f.confidence)
@@ -298,7 +298,7 @@ def _infer_name_columns(pf: pq.ParquetFile, hints: dict[str, frozenset[str]]) ->
         if K.NAME in hints[c] or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             continue
         values = [v for v in arr.to_pylist() if v]
-        if values and sum(1 for v in values if looks_like_name(v)) >= 0.6 * len(values):
+        if names_column(values):
             hints[c] = hints[c] | {K.NAME}
 
 
@@ -311,15 +311,8 @@ def _person_table(profile: PublicationProfile | None, column_names: list[str]) -
                 return True
             if rule.get("action") == "generalize_date" and rule.get("person"):
                 return True
-    personal_hints = {
-        K.ID_CARD,
-        K.NAME,
-        K.MOBILE,
-        K.PASSPORT,
-        K.HK_MACAU_PERMIT,
-        K.TAIWAN_PERMIT,
-        K.BANK_CARD,
-    }
+    # Strong signs only: a contact phone (联系电话) is as common in tables about facilities as about people.
+    personal_hints = {K.ID_CARD, K.NAME, K.PASSPORT, K.HK_MACAU_PERMIT, K.TAIWAN_PERMIT, K.BANK_CARD}
     return any(personal_hints & set(name_hints(c)) for c in column_names)
 
 

@@ -76,7 +76,8 @@ KINDS: dict[str, KindInfo] = {
     EMAIL: KindInfo(_("电子邮箱"), P, Grade.G3, _("电子邮箱可识别特定自然人，属于个人信息"), True),
     ADDRESS: KindInfo(_("详细地址"), P, Grade.G3, _("精确到楼栋、单元或房间的地址属于个人信息"), True),
     PLATE: KindInfo(_("机动车号牌"), P, Grade.G3, _("机动车号牌可关联到车主，属于个人信息"), True),
-    LANDLINE: KindInfo(_("固定电话"), P, Grade.G2, _("固定电话可能关联到个人，属于个人信息"), True),
+    # A landline is usually an office's; only in a table about persons does the gate refuse it.
+    LANDLINE: KindInfo(_("固定电话"), P, Grade.G2, _("固定电话可能关联到个人，属于个人信息"), False),
     BIRTH_DATE: KindInfo(
         _("出生日期"), P, Grade.G2, _("出生日期是准标识符，与其他信息结合可识别个人"), False
     ),

@@ -220,6 +220,18 @@ def looks_like_name(value: str) -> float:
     return 0.6
 
 
+def names_column(values: Sequence[str]) -> bool:
+    """Do the values of a column without a telling name read as personal names? Most must look like names
+    and they must be varied: a column of 高中/初中 or 门诊/急诊 repeats a few words that merely start with
+    a surname character."""
+    texts = [str(v) for v in values if v]
+    if len(texts) < 5:
+        return False
+    named = [t for t in texts if looks_like_name(t)]
+    distinct = len(set(named))
+    return len(named) >= 0.6 * len(texts) and distinct >= max(5, 0.3 * len(named))
+
+
 def scan_text(value: Any, *, hints: frozenset[str] = frozenset()) -> list[Finding]:
     """Every identifier in one value. `hints` are kinds the column name suggests, which let weak patterns
     (15-digit IDs, 8-digit 台胞证, bare names) count."""
@@ -296,7 +308,8 @@ def scan_text(value: Any, *, hints: frozenset[str] = frozenset()) -> list[Findin
         add(K.ADDRESS, conf, m, m.group(0))
     if K.ADDRESS in hints:
         for m in _STREET_NUMBER.finditer(text):
-            add(K.ADDRESS, 0.5, m, m.group(0), 0, "street_number")
+            # Below the gate's threshold: a street number alone (an enterprise's 住所) is public.
+            add(K.ADDRESS, 0.45, m, m.group(0), 0, "street_number")
     for m in _NAME_CONTEXT.finditer(text):
         if surname_of(m.group(1)):
             add(K.NAME, 0.85, m, m.group(1), 1)
@@ -509,7 +522,7 @@ def scan_column(name: str, values: Sequence[Any], *, sample_size: int = DEFAULT_
     non_empty = max(1, len(texts))
     if K.NAME not in hints and not report.free_text and texts and K.NAME not in per_kind:
         bare = [t for t in texts if looks_like_name(t)]
-        if len(bare) >= 0.6 * len(texts):
+        if names_column(texts):
             per_kind[K.NAME] = [
                 Finding(K.NAME, looks_like_name(t), mask_value(t.strip(), K.NAME) or "") for t in bare
             ]

@@ -165,7 +165,8 @@ def test_empty_table_passes():
 
 
 def test_a_column_of_bare_names_without_a_telling_header_is_refused():
-    d = check_publishable({"col3": ["张三", "李四", "王小明", "赵敏", "欧阳锋"] * 4, "n": list(range(20))})
+    names = [s + g for s in "张王李赵刘" for g in ("伟", "芳", "小明", "建国")]
+    d = check_publishable({"col3": names, "n": list(range(20))})
     assert not d.allowed and d.evidence[0]["kind"] == K.NAME and d.evidence[0]["evidence"] == "张*"
 
 
@@ -281,3 +282,21 @@ def test_a_mobile_hidden_after_many_random_serials_is_still_found():
 def test_mixed_types_in_one_column_are_scanned_as_text():
     d = check_publishable({"联系方式": [1, "13812345678", 2.5, None]})
     assert not d.allowed and d.evidence[0]["kind"] == K.MOBILE and d.evidence[0]["row"] == 2
+
+
+def test_a_facility_table_with_office_phones_and_coordinates_passes():
+    rows = {
+        "名称": ["咸宁市第一中学", "嘉鱼县图书馆", "赤壁市体育馆", "通城县医院", "崇阳县文化馆"],
+        "联系电话": ["0715-8823909", "0715-8357163", "0715-8684821", "0715-8730434", "0715-8209396"],
+        "住所": ["咸宁市嘉鱼县沙阳大道216号"] * 5,
+        "学段": ["高中", "初中", "高中", "初中", "高中"],
+        "经度": [114.32151, 113.92012, 113.88877, 113.81234, 114.04567],
+        "纬度": [29.84121, 29.97012, 29.72012, 29.25123, 29.54567],
+    }
+    d = check_publishable(rows)
+    assert d.allowed, d.reasons
+
+
+def test_a_landline_in_a_table_about_persons_is_refused():
+    d = check_publishable({"姓名": ["张*", "李*"], "住宅电话": ["0715-8823909", "0715-8357163"]})
+    assert not d.allowed and {e["kind"] for e in d.evidence} == {K.LANDLINE}
