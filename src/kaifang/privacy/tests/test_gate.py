@@ -1,12 +1,15 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from stdnum import luhn
 
 from kaifang.privacy import kinds as K
 from kaifang.privacy.gate import check_publishable, prepare_open_version
-from kaifang.privacy.masking import PublicationProfile
+from kaifang.privacy.masking import PublicationProfile, mask_id_card, mask_mobile
 from kaifang.privacy.tests.factories import make_card, make_id
+from kaifang.privacy.tests.test_recognizers import FULL_WIDTH, ids
 
 KEY = b"k" * 32
 ID = make_id()
@@ -300,3 +303,38 @@ def test_a_facility_table_with_office_phones_and_coordinates_passes():
 def test_a_landline_in_a_table_about_persons_is_refused():
     d = check_publishable({"姓名": ["张*", "李*"], "住宅电话": ["0715-8823909", "0715-8357163"]})
     assert not d.allowed and {e["kind"] for e in d.evidence} == {K.LANDLINE}
+
+
+# --- properties ----------------------------------------------------------------------------------------------
+
+
+DISGUISES = {
+    "plain": lambda n: n,
+    "lower": lambda n: n.lower(),
+    "fullwidth": lambda n: n.translate(FULL_WIDTH),
+    "spaces": lambda n: f"{n[:6]} {n[6:14]} {n[14:]}",
+    "dashes": lambda n: f"{n[:6]}-{n[6:14]}-{n[14:]}",
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    number=ids,
+    disguise=st.sampled_from(sorted(DISGUISES)),
+    row=st.integers(0, 499),
+    prefix=st.sampled_from(["", "身份证", "证件号码：", "来电人称其号码为"]),
+)
+def test_property_one_valid_id_anywhere_in_free_text_is_refused(number, disguise, row, prefix):
+    text = ["市民反映小区路灯不亮，已派单处理。"] * 500
+    text[row] = f"{prefix}{DISGUISES[disguise](number)}，请核实。"
+    d = check_publishable({"区县": ["咸安区"] * 500, "内容": text})
+    assert not d.allowed
+    assert [(e["column"], e["row"], e["kind"]) for e in d.evidence] == [("内容", row + 1, K.ID_CARD)]
+    assert number not in str(d.as_dict()) and number.lower() not in str(d.as_dict())
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=ids, mobile=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_property_masked_values_pass_the_gate(number, mobile):
+    d = check_publishable({"身份证号": [mask_id_card(number)] * 3, "手机": [mask_mobile(mobile)] * 3})
+    assert d.allowed, d.reasons
