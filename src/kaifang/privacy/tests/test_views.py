@@ -156,3 +156,15 @@ def test_grade_of_an_unknown_field_is_refused(person_ds, personas, login):
         {"form": "grade", "field_name": "没有这列", "grade": "G1", "sensitivity": "personal", "reason": "x"},
     )
     assert r.status_code == 422 and "不在最新数据版本中" in r.content.decode()
+
+
+def test_page_without_data_yet(make_dataset, personas, login):
+    ds = make_dataset("draft")
+    client = login(personas["officer"])
+    page = client.get(url(ds))
+    assert page.status_code == 200 and "尚未上传数据" in page.content.decode()
+    assert client.get(url(ds, format="json")).json()["version"] is None
+    r = client.post(
+        url(ds), {"form": "grade", "field_name": "", "grade": "G1", "sensitivity": "non_personal"}
+    )
+    assert r.status_code == 422 and "尚未上传数据" in r.content.decode()
