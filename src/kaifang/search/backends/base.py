@@ -57,7 +57,8 @@ class SearchBackend(ABC):
 
     @abstractmethod
     def _run(self, query: ParsedQuery, mode: str, limit: int) -> list[Hit]:
-        """mode: "all" (every term group must match), "some" (most), "fuzzy" (pinyin and typo legs)."""
+        """mode: "all" (every term group must match), "some" (most), "fuzzy" (pinyin and one-slip typo
+        legs), "fuzzy2" (two slips in words of 8+ letters; a backend may return nothing)."""
 
     @abstractmethod
     def prefix(self, query: ParsedQuery, limit: int) -> list[Hit]:
@@ -82,7 +83,12 @@ class SearchBackend(ABC):
             hits = self._run(query, "some", limit)
             if hits:
                 return SearchResult(hits, "some")
-        return SearchResult(self._run(query, "fuzzy", limit), "fuzzy")
+        hits = self._run(query, "fuzzy", limit)
+        if not hits:
+            # Two slips in a long word only when one found nothing: distance 2 matches too much otherwise
+            # (gongjaio would reach gongkai).
+            hits = self._run(query, "fuzzy2", limit)
+        return SearchResult(hits, "fuzzy")
 
     def close(self) -> None:
         return None

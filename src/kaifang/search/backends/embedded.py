@@ -246,7 +246,7 @@ class EmbeddedBackend(SearchBackend):
     def _term(self, field: str, term: str, boost: float) -> Any:
         return tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, term), boost)
 
-    def _group_query(self, group: T.TermGroup, fuzzy: bool = False) -> Any:
+    def _group_query(self, group: T.TermGroup, fuzzy: int = 0) -> Any:
         w = weights()
         legs: list[tuple[Any, Any]] = []
         should = tantivy.Occur.Should
@@ -257,7 +257,7 @@ class EmbeddedBackend(SearchBackend):
                     continue
                 legs.append((should, self._term(field, term, weight * factor)))
             if group.ascii and fuzzy and len(term) >= 4:
-                distance = 2 if len(term) >= 8 else 1
+                distance = 2 if fuzzy == 2 and len(term) >= 8 else 1
                 for field in ("py", "en", "tags"):
                     fq = tantivy.Query.fuzzy_term_query(self.schema, field, term, distance=distance)
                     legs.append((should, tantivy.Query.boost_query(fq, w[field] * 0.5)))
@@ -269,8 +269,13 @@ class EmbeddedBackend(SearchBackend):
         return tantivy.Query.boolean_query(legs)
 
     def _query(self, query: T.ParsedQuery, mode: str) -> Any:
-        if mode == "fuzzy":
-            legs = [(tantivy.Occur.Should, self._group_query(g, fuzzy=True)) for g in query.groups if g.ascii]
+        if mode in ("fuzzy", "fuzzy2"):
+            slips = 2 if mode == "fuzzy2" else 1
+            if slips == 2 and not any(g.ascii and len(g.term) >= 8 for g in query.groups):
+                return None
+            legs = [
+                (tantivy.Occur.Should, self._group_query(g, fuzzy=slips)) for g in query.groups if g.ascii
+            ]
             w = weights()["py"]
             for py in query.pinyin:
                 legs.append((tantivy.Occur.Should, self._term("py", py, w)))

@@ -154,3 +154,15 @@ def test_row_search_terms_use_the_same_segmentation():
 def test_home_search_box_suggests(client, corpus):
     html = client.get("/").content.decode()
     assert 'hx-get="/search/suggest/"' in html and 'id="suggest-box"' in html
+
+
+def test_one_slip_is_preferred_to_two(make_dataset):
+    from kaifang.search.backends import get_backend
+    from kaifang.search.selectors import parse, ranked
+
+    make_dataset(title="公交线路站点信息")
+    make_dataset(title="部门预决算公开目录", abstract="预算决算公开。", tags=["公开"])
+    # gongjaio is one transposition from gongjiao and two edits from gongkai (公开).
+    hits = ranked("gongjaio").hits
+    assert len(hits) == 1
+    assert get_backend().search(parse("gongjaio"), 10).mode == "fuzzy"
