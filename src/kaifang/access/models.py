@@ -123,9 +123,11 @@ class AccessGrant(models.Model):
         at = at or timezone.now()
         if self.revoked_at is not None:
             return "revoked"
-        if at.date() < self.valid_from:
+        # Grant periods are the city's calendar days, not UTC ones.
+        day = timezone.localdate(at)
+        if day < self.valid_from:
             return "pending"
-        if at.date() > self.valid_until:
+        if day > self.valid_until:
             return "expired"
         due = self.report_due()
         if due is not None and due < at:

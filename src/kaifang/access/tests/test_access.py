@@ -233,3 +233,19 @@ def test_pages_name_their_json_twins(client, login, personas, conditional):
     )
     page = client.get(f"/access/{app.pk}/").content.decode()
     assert f'href="/api/v1/applications/{app.pk}"' in page
+
+
+def test_grant_days_are_local_days(personas, conditional):
+    """At 00:30 in Xianning it is still the previous day in UTC; a grant starting today is active."""
+    from zoneinfo import ZoneInfo
+
+    app = services.access_application_submit(
+        actor=personas["enterprise"], dataset=conditional, data=application_body()
+    )
+    grant = services.access_application_approve(actor=personas["officer"], application=app)
+    start = grant.valid_from
+    just_after_midnight = datetime.datetime.combine(
+        start, datetime.time(0, 30), tzinfo=ZoneInfo("Asia/Shanghai")
+    )
+    assert grant.status(just_after_midnight) == "active"
+    assert grant.status(just_after_midnight - datetime.timedelta(hours=1)) == "pending"
