@@ -12,6 +12,7 @@ urlpatterns = [
     path("files/", include("kaifang.catalog.urls")),
     path("tabular/", include("kaifang.tabular.urls")),
     path("access/", include("kaifang.access.urls")),
+    path("privacy/", include("kaifang.privacy.urls")),
     path("", include("kaifang.search.urls")),
     path("", include("kaifang.portal.urls")),
 ]

@@ -1,4 +1,4 @@
-"""The publish gate hook. The privacy issue replaces the body; every publish already calls it."""
+"""The publish gate hook: every publish calls it, and it asks the privacy app's gate."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from typing import Any
 
 
 def privacy_gate(version: Any) -> list[str]:
-    """Reasons to refuse publishing `version` (PII found, masking missing, k-anonymity failed). Until the
-    privacy module lands this refuses nothing, but it is called on every publish, so it has one place to plug in."""
-    return []
+    """Reasons to refuse publishing `version`: personal identifiers left in any served column (every row is
+    scanned), or k-anonymity below the dataset's threshold. Empty when the version may be published."""
+    from kaifang.privacy.gate import gate_table_version
+
+    decision = gate_table_version(version)
+    return [] if decision.allowed else [str(r) for r in decision.reasons]
