@@ -118,6 +118,14 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> dict[str, An
     return version_out(selectors.get_version_by_number(actor_for(request), ds, number), detail=True)
 
 
+@router.get("/datasets/{slug}/versions/{number}/diff", summary="版本差异（按主键比较）")
+def version_diff(request: HttpRequest, slug: str, number: int, against: int | None = None) -> dict[str, Any]:
+    """Rows added, removed and changed (by primary key) and columns added or removed since `against`
+    (default: the previous version with data)."""
+    ds = _dataset(request, slug)
+    return selectors.version_diff(actor_for(request), ds, number, against)
+
+
 @router.post("/datasets/{slug}/versions/{number}/publish", summary="审核通过并发布数据版本")
 def version_publish(request: HttpRequest, slug: str, number: int, payload: ReasonIn) -> dict[str, Any]:
     actor = _authenticated(request)

@@ -93,3 +93,27 @@ def test_detail_shows_profile_and_bad_rows_to_staff_only(table_ds, ingest, login
     assert body["bad_rows"] == [{"row": 5, "column": "数量", "value": "abc", "reason": "不是有效的数值"}]
     client.logout()
     assert client.get(f"{base(table_ds)}/1").status_code == 404
+
+
+def test_diff_between_versions(published, ingest, personas, client, login):
+    from kaifang.tabular.services import table_version_publish
+
+    changed = GOOD_CSV.replace("咸宁市第一中学", "咸宁市第一高级中学").replace(
+        "A004,赤壁市体育馆,40,2024-04-05,甲,113.90,29.72,421202199001011236\n", ""
+    )
+    v2 = ingest(
+        published, changed + "A005,新增,1,2024-05-06,甲,114,29,\nA006,新增二,1,2024-05-06,甲,114,29,\n"
+    )
+    table_version_publish(actor=personas["reviewer"], version=v2)
+    body = client.get(f"{base(published)}/2/diff").json()
+    assert body == {
+        "from": 1,
+        "to": 2,
+        "columns_added": [],
+        "columns_removed": [],
+        "key": ["编号"],
+        "rows_added": 2,
+        "rows_removed": 1,
+        "rows_changed": 1,
+    }
+    assert client.get(f"{base(published)}/1/diff").status_code == 404

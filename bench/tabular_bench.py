@@ -1,0 +1,411 @@
+"""Tabular ingest, data API and download benchmark (issue 3, Performance).
+
+    .venv/bin/python bench/tabular_bench.py [--rows 2000000] [--seconds 10] [--connections 8] [--record]
+
+In one run, on one generated CSV with Chinese company names, names, addresses, business scopes, dates,
+numbers and coordinates (2 M rows ≈ 500 MB), plus its GBK copy:
+
+1. Ingest end to end (`kaifang ingest`: detect/transcode, validate against 12 declared fields including
+   primary-key uniqueness, profile, Parquet, store) for both encodings, in a subprocess whose peak RSS is
+   read back; against PostgreSQL `COPY` of the same file into an all-text table (what ckanext-xloader
+   does), `ENCODING 'GBK'` for the GBK copy. Needs a local PostgreSQL (unix socket, user postgres); a
+   scratch database is created and dropped.
+2. The data API under a bounded load on loopback (`kaifang serve`, wrk, fixed connections and duration):
+   a 100-row page, an equality filter on an unindexed column, a sort on a numeric column, a text search,
+   a group-by count. The baseline in the same run is a static file from the same server (the floor of the
+   stack); Datasette's numbers from ../shared/reference/peers-bench.md are quoted for context, not re-run
+   (Datasette and sqlite-utils are not installed here).
+3. A whole-table CSV download: MB/s, and the serving worker's peak RSS before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.catalog_load import LUA, ensure_wrk, free_port, run_wrk, wait_until_up  # noqa: E402
+
+KAIFANG = ROOT / ".venv" / "bin" / "kaifang"
+PY = ROOT / ".venv" / "bin" / "python"
+FIELDS = [
+    {"name": "编号", "data_type": "C", "length": 16, "is_primary_key": True},
+    {"name": "企业名称", "data_type": "C", "length": 128},
+    {"name": "法定代表人", "data_type": "C", "length": 32},
+    {"name": "所属区县", "data_type": "C", "length": 16},
+    {"name": "地址", "data_type": "C", "length": 128},
+    {"name": "成立日期", "data_type": "D"},
+    {"name": "注册资本", "data_type": "N", "length": 16},
+    {"name": "经营范围", "data_type": "C", "length": 1000},
+    {"name": "经度", "data_type": "N", "length": 12},
+    {"name": "纬度", "data_type": "N", "length": 12},
+    {"name": "统一社会信用代码", "data_type": "C", "length": 18},
+    {"name": "联系电话", "data_type": "C", "length": 11},
+]
+CITIES = ["咸宁", "武汉", "黄石", "鄂州", "孝感", "荆州", "黄冈", "随州", "十堰", "宜昌", "襄阳", "恩施"]
+WORDS = [
+    "香城",
+    "温泉",
+    "桂花",
+    "楠竹",
+    "青砖",
+    "九宫",
+    "隐水",
+    "赤壁",
+    "金桂",
+    "长江",
+    "鄂南",
+    "陆水",
+    "淦河",
+    "星火",
+]
+TRADES = ["科技", "建设", "贸易", "物流", "食品", "医药", "电子", "农业", "文化", "旅游", "能源", "材料"]
+SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"]
+GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "建华"]
+COUNTIES = ["咸安区", "嘉鱼县", "通城县", "崇阳县", "通山县", "赤壁市", "咸宁高新区"]
+ROADS = ["温泉路", "金桂路", "银泉大道", "咸宁大道", "长江大道", "淦河大道", "旗鼓大道", "桂乡大道"]
+SCOPES = [
+    "软件开发",
+    "人工智能应用软件开发",
+    "信息系统集成服务",
+    "技术服务、技术开发、技术咨询",
+    "货物进出口",
+    "道路货物运输",
+    "食品销售",
+    "建筑工程施工",
+    "医疗器械销售",
+    "农产品初加工",
+    "旅游业务",
+    "电力设施安装",
+    "新材料技术研发",
+    "物业管理",
+    "广告设计、代理",
+    "互联网信息服务",
+    "数据处理和存储支持服务",
+    "餐饮服务",
+]
+
+
+def sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + i + "'" for i in items) + "]"
+
+
+def pick(items: list[str], seed: str) -> str:
+    return f"{sql_list(items)}[1 + (hash({seed}) % {len(items)})::INT]"
+
+
+def generate(path: Path, rows: int) -> None:
+    from kaifang.tabular.engine import TableEngine
+
+    scope = " || '；' || ".join(pick(SCOPES, f"i * {k}") for k in (3, 5, 7, 11, 13))
+    sql = f"""
+    COPY (SELECT
+      printf('R%08d', i) AS 编号,
+      {pick(CITIES, "i")} || {pick(WORDS, "i * 17")} || {pick(TRADES, "i * 19")} || '有限公司' AS 企业名称,
+      {pick(SURNAMES, "i * 23")} || {pick(GIVEN, "i * 29")} AS 法定代表人,
+      {pick(COUNTIES, "i * 31")} AS 所属区县,
+      '湖北省咸宁市' || {pick(COUNTIES, "i * 31")} || {pick(ROADS, "i * 37")} || (i % 300 + 1)::VARCHAR || '号'
+        AS 地址,
+      DATE '1990-01-01' + (hash(i * 41) % 12000)::INT AS 成立日期,
+      round((hash(i * 43) % 100000000) / 100.0, 2) AS 注册资本,
+      {scope} AS 经营范围,
+      round(113.7 + (hash(i * 47) % 100000) / 100000.0, 6) AS 经度,
+      round(29.0 + (hash(i * 53) % 100000) / 100000.0, 6) AS 纬度,
+      '91421200' || printf('%010d', i) AS 统一社会信用代码,
+      '13' || printf('%09d', hash(i * 59) % 1000000000) AS 联系电话
+    FROM range({int(rows)}) t(i)) TO '{path}' (HEADER, DELIMITER ',')
+    """
+    TableEngine().write(lambda con: con.execute(sql))
+
+
+def to_gbk(src: Path, dest: Path) -> None:
+    with open(src, encoding="utf-8") as fin, open(dest, "w", encoding="gbk") as fout:
+        while chunk := fin.read(16 * 1024 * 1024):
+            fout.write(chunk)
+
+
+def setup_django(home: Path) -> None:
+    os.environ["KAIFANG_HOME"] = str(home)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kaifang.config.settings")
+    import django
+
+    django.setup()
+
+
+def make_dataset() -> str:
+    from kaifang.accounts.models import User
+    from kaifang.catalog import services
+    from kaifang.catalog.models import Dataset
+    from kaifang.core.testing import valid_dataset_data
+
+    existing = Dataset.objects.filter(title="企业登记信息（性能测试）").first()
+    if existing:
+        return existing.code
+    officer = User.objects.get(username="officer")
+    reviewer = User.objects.get(username="reviewer")
+    from kaifang.core.actors import roles_of
+
+    dept_id = next(iter(roles_of(officer).officer_department_ids))
+    from kaifang.tenancy.models import Department
+
+    data = valid_dataset_data(
+        title="企业登记信息（性能测试）", fields=FIELDS, abstract="性能测试用的合成企业登记数据。"
+    )
+    ds = services.dataset_register(actor=officer, department=Department.objects.get(pk=dept_id), data=data)
+    ds = services.dataset_submit(actor=officer, dataset=ds)
+    services.dataset_publish(actor=reviewer, dataset=ds)
+    return ds.code
+
+
+def timed_child(
+    cmd: list[str], env: dict[str, str] | None = None, stdin: Path | None = None
+) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as fin:
+        subprocess.run(cmd, env=env, check=True, stdin=fin, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024
+
+
+def pg_copy(path: Path, encoding: str) -> float:
+    db = "kf_tabular_bench"
+    psql = ["psql", "-h", "/var/run/postgresql", "-U", "postgres", "-q", "-v", "ON_ERROR_STOP=1"]
+    subprocess.run([*psql, "-c", f"DROP DATABASE IF EXISTS {db}"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*psql, "-c", f"CREATE DATABASE {db}"], check=True, stdout=subprocess.DEVNULL)
+    cols = ", ".join(f'"{f["name"]}" text' for f in FIELDS)
+    subprocess.run([*psql, "-d", db, "-c", f"CREATE TABLE t (_id serial, {cols})"], check=True)
+    names = ", ".join(f'"{f["name"]}"' for f in FIELDS)
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            *psql,
+            "-d",
+            db,
+            "-c",
+            f"COPY t ({names}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING '{encoding}')",
+        ],
+        check=True,
+        stdin=open(path, "rb"),  # noqa: SIM115 - closed with the process
+    )
+    elapsed = time.perf_counter() - started
+    subprocess.run([*psql, "-c", f"DROP DATABASE {db}"], check=True, stdout=subprocess.DEVNULL)
+    return elapsed
+
+
+def worker_hwm_mb(server_pid: int) -> float:
+    """The largest peak RSS (VmHWM) among the server's worker processes."""
+    out = 0.0
+    for child in Path("/proc").iterdir():
+        if not child.name.isdigit():
+            continue
+        try:
+            status = (child / "status").read_text()
+        except OSError:
+            continue
+        if f"PPid:\t{server_pid}\n" not in status:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                out = max(out, int(line.split()[1]) / 1024)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--home", default=str(ROOT / "var" / "bench-tabular"))
+    ap.add_argument("--record", action="store_true")
+    args = ap.parse_args()
+    home = Path(args.home)
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "KAIFANG_HOME": str(home)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([str(KAIFANG), "demo", "--no-serve"], env=env, check=True, stdout=subprocess.DEVNULL)
+    setup_django(home)
+    code = make_dataset()
+    from kaifang.catalog.codes import slug_for_code
+
+    slug = slug_for_code(code)
+    work = Path(tempfile.mkdtemp(prefix="kf-tabular-bench-"))
+    results: dict[str, object] = {"rows": args.rows}
+    try:
+        utf8, gbk = work / "企业.csv", work / "企业-gbk.csv"
+        t = time.perf_counter()
+        generate(utf8, args.rows)
+        to_gbk(utf8, gbk)
+        results["sizes_mb"] = {"utf-8": utf8.stat().st_size / 1e6, "gbk": gbk.stat().st_size / 1e6}
+        print(f"generated {args.rows} rows in {time.perf_counter() - t:.1f}s: {results['sizes_mb']}")
+        ingest = {}
+        for label, path, pg_enc in (("UTF-8", utf8, "UTF8"), ("GBK", gbk, "GBK")):
+            secs, rss = timed_child([str(KAIFANG), "ingest", code, str(path), "--user", "officer"], env=env)
+            copy = pg_copy(path, pg_enc)
+            ingest[label] = {"kaifang_s": secs, "peak_rss_mb": rss, "pg_copy_s": copy}
+            print(
+                f"ingest {label}: kaifang {secs:.1f}s (peak {rss:.0f} MB)  PostgreSQL COPY {copy:.1f}s  "
+                f"ratio {copy / secs:.2f}x"
+            )
+        results["ingest"] = ingest
+        # Publish the last version so the server serves it.
+        from kaifang.accounts.models import User
+        from kaifang.catalog.models import Dataset
+        from kaifang.tabular.models import TableVersion
+        from kaifang.tabular.services import table_version_publish
+
+        version = (
+            TableVersion.objects.filter(dataset__code=code, state="validated").order_by("-number").first()
+        )
+        table_version_publish(actor=User.objects.get(username="reviewer"), version=version)
+        assert Dataset.objects.get(code=code)
+        results["api"] = api_load(args, env, slug)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(results, ensure_ascii=False, indent=1))
+    if args.record:
+        record(results, args)
+    return 0
+
+
+SHAPES = {
+    "baseline: static file": "/static/kaifang/site.css",
+    "page of 100 rows": "/api/v1/datasets/{slug}/data?limit=100",
+    "equality filter (unindexed)": "/api/v1/datasets/{slug}/data?"
+    + urllib.parse.urlencode({"法定代表人": "王伟", "limit": 100}),
+    "sort on a number": "/api/v1/datasets/{slug}/data?"
+    + urllib.parse.urlencode({"sort": "-注册资本", "limit": 100}),
+    "text search": "/api/v1/datasets/{slug}/data?" + urllib.parse.urlencode({"q": "人工智能", "limit": 100}),
+    "group-by count": "/api/v1/datasets/{slug}/aggregate?"
+    + urllib.parse.urlencode({"group_by": "所属区县", "agg": "count"}),
+}
+DATASETTE = {  # peers-bench.md, 2 M rows, 4 connections, same machine kind (not this run)
+    "page of 100 rows": "79 req/s, p95 74 ms",
+    "equality filter (unindexed)": "2.2 req/s",
+    "sort on a number": "2.9 req/s",
+    "text search": "6.8 req/s (trigram FTS)",
+    "group-by count": "0.5 req/s, p50 6.1 s (facet)",
+}
+
+
+def api_load(args: argparse.Namespace, env: dict[str, str], slug: str) -> dict[str, object]:
+    wrk = ensure_wrk()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(KAIFANG), "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    out: dict[str, object] = {}
+    try:
+        wait_until_up(base + "/api/v1/stats")
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write(LUA)
+            script = f.name
+        for name, path in SHAPES.items():
+            url = base + path.format(slug=slug)
+            for _ in range(10):  # warm every worker
+                urllib.request.urlopen(url).read()  # noqa: S310 - loopback only
+            r = run_wrk(wrk, url, args.seconds, args.connections, script)
+            out[name] = r
+            print(
+                f"{name:<30} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms  "
+                f"errors {r['errors']}"
+            )
+        out["download"] = download(base, slug, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return out
+
+
+def download(base: str, slug: str, server_pid: int) -> dict[str, float]:
+    """The whole table as CSV, read to the end; the serving workers' peak RSS before and after."""
+    hwm_before = worker_hwm_mb(server_pid)
+    started = time.perf_counter()
+    size = 0
+    with urllib.request.urlopen(f"{base}/api/v1/datasets/{slug}/download?format=csv") as r:  # noqa: S310
+        while chunk := r.read(1024 * 1024):
+            size += len(chunk)
+    secs = time.perf_counter() - started
+    hwm_after = worker_hwm_mb(server_pid)
+    result = {
+        "mb": size / 1e6,
+        "seconds": secs,
+        "mb_per_s": size / 1e6 / secs,
+        "worker_peak_rss_before_mb": hwm_before,
+        "worker_peak_rss_after_mb": hwm_after,
+    }
+    print(
+        f"download CSV: {size / 1e6:.0f} MB in {secs:.1f}s = {size / 1e6 / secs:.1f} MB/s; "
+        f"worker peak RSS {hwm_before:.0f} -> {hwm_after:.0f} MB"
+    )
+    return result
+
+
+def record(results: dict[str, object], args: argparse.Namespace) -> None:
+    doc = ROOT / "docs" / "performance.md"
+    sizes = results["sizes_mb"]
+    ingest = results["ingest"]
+    api = results["api"]
+    lines = [
+        f"\n### Tabular ingest, data API and download, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        f"({results['rows']:,} rows; UTF-8 {sizes['utf-8']:.0f} MB, GBK {sizes['gbk']:.0f} MB; 2 cores, shared)\n",
+        "`.venv/bin/python bench/tabular_bench.py --record`. Ingest is `kaifang ingest` end to end (detect and "
+        "transcode, validate 12 declared fields including primary-key uniqueness, profile, Parquet, store) in "
+        "its own process; PostgreSQL `COPY` loads the same file into an all-text table (ckanext-xloader's "
+        "path) in the same run.\n",
+        "| ingest | kaifang s | rows/s | peak RSS MB | PostgreSQL COPY s | COPY / kaifang | goal ≥ 3x |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, r in ingest.items():
+        ratio = r["pg_copy_s"] / r["kaifang_s"]
+        lines.append(
+            f"| {label} | {r['kaifang_s']:.1f} | {results['rows'] / r['kaifang_s']:,.0f} | {r['peak_rss_mb']:.0f} | "
+            f"{r['pg_copy_s']:.1f} | {ratio:.2f}x | {'yes' if ratio >= 3 else '**no**'} |"
+        )
+    lines += [
+        "",
+        f"Data API: `kaifang serve` ({args.workers} workers), wrk {args.connections} connections, "
+        f"{args.seconds} s per shape. Baseline: a static file from the same server. Datasette figures are from "
+        "../shared/reference/peers-bench.md (same data size and machine kind, not this run).\n",
+        "| shape | req/s | p50 ms | p95 ms | errors | goal p95 ≤ 50 ms | Datasette (reference) |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for name in SHAPES:
+        r = api[name]
+        goal = "" if name.startswith("baseline") else ("yes" if r["p95_ms"] <= 50 else "**no**")
+        lines.append(
+            f"| {name} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['errors']} | {goal} | "
+            f"{DATASETTE.get(name, '')} |"
+        )
+    d = api["download"]
+    lines += [
+        "",
+        f"Download of the whole table as CSV: {d['mb']:.0f} MB in {d['seconds']:.1f} s = **{d['mb_per_s']:.1f} MB/s** "
+        f"(goal ≥ 100 MB/s); serving workers' peak RSS {d['worker_peak_rss_before_mb']:.0f} MB before, "
+        f"{d['worker_peak_rss_after_mb']:.0f} MB after.\n",
+    ]
+    with open(doc, "a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
