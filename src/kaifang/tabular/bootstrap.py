@@ -18,7 +18,7 @@ from kaifang.tabular.models import TableVersion
 def ingest_demo_files(*, stdout: Any = None) -> dict[str, int]:
     started = time.monotonic()
     root = Path(settings.KAIFANG_HOME) / "files"
-    done = failed = rows = quarantined = 0
+    done = failed = refused = rows = quarantined = 0
     have = set(TableVersion.objects.values_list("dataset_id", flat=True))
     dists = Distribution.objects.filter(kind="file", access_url__startswith="/files/demo/").select_related(
         "dataset"
@@ -42,14 +42,17 @@ def ingest_demo_files(*, stdout: Any = None) -> dict[str, int]:
         except IngestError:
             failed += 1
             continue
-        services._system_publish(version, reason="示例数据导入")
         have.add(dist.dataset_id)
+        if services._system_publish(version, reason="示例数据导入") is None:
+            refused += 1
+            continue
         done += 1
         rows += version.row_count
         quarantined += version.quarantined_count
     if stdout is not None:
         stdout.write(
-            f"数据表：{done} 个已导入并发布（{rows} 行，隔离 {quarantined} 行，失败 {failed} 个），"
+            f"数据表：{done} 个已导入并发布（{rows} 行，隔离 {quarantined} 行，失败 {failed} 个，"
+            f"隐私审查未通过 {refused} 个），"
             f"用时 {time.monotonic() - started:.1f}s\n"
         )
-    return {"tables": done, "rows": rows, "quarantined": quarantined, "failed": failed}
+    return {"tables": done, "rows": rows, "quarantined": quarantined, "failed": failed, "refused": refused}

@@ -304,14 +304,16 @@ def upload_complete(*, actor: Any, upload: Upload, progress: Progress | None = N
     return version
 
 
-def _system_publish(version: TableVersion, reason: str) -> TableVersion:
+def _system_publish(version: TableVersion, reason: str) -> TableVersion | None:
     """Publish without a reviewer, for data the platform itself builds (the demo city). Not a service: no
-    person acts, and nothing outside this app's bootstrap calls it."""
+    person acts, and nothing outside this app's bootstrap calls it. The privacy gate still decides: a
+    refused version stays validated (None is returned)."""
+    if gate.privacy_gate(version):
+        return None
     with transaction.atomic():
         _make_current(actor=None, version=version)
         version.state = TableVersion.State.PUBLISHED
         version.published_at = timezone.now()
-        gate.privacy_gate(version)
         version.save(update_fields=["state", "is_current", "published_at"])
         audit_record(
             actor=None,
