@@ -166,8 +166,10 @@ def upload_chunk(request: HttpRequest, upload_id: str, offset: int) -> dict[str,
     return upload_out(services.upload_append(actor=actor, upload=upload, offset=offset, data=request.body))
 
 
-@router.post("/uploads/{upload_id}/complete", summary="上传完成，开始导入")
-def upload_complete(request: HttpRequest, upload_id: str) -> dict[str, Any]:
+@router.post("/uploads/{upload_id}/complete", response={200: dict, 202: dict}, summary="上传完成，开始导入")
+def upload_complete(request: HttpRequest, upload_id: str) -> tuple[int, dict[str, Any]]:
+    """Starts the ingest. 202 while it runs in the background (poll `GET /uploads/{id}` for `phase`,
+    `percent`, then `version` or `error`); 200 when it has already finished."""
     actor = _authenticated(request)
-    upload = selectors.get_upload_for(actor, upload_id)
-    return version_out(services.upload_complete(actor=actor, upload=upload), detail=True)
+    upload = services.upload_complete(actor=actor, upload=selectors.get_upload_for(actor, upload_id))
+    return (202 if upload.state == "ingesting" else 200), upload_out(upload)

@@ -75,6 +75,7 @@ class Upload(models.Model):
     class State(models.TextChoices):
         OPEN = "open", _("上传中")
         COMPLETE = "complete", _("已上传")
+        INGESTING = "ingesting", _("导入中")
         INGESTED = "ingested", _("已导入")
         FAILED = "failed", _("失败")
 
@@ -89,6 +90,11 @@ class Upload(models.Model):
     version = models.ForeignKey(
         TableVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Progress of the background ingest, for the page to poll.
+    phase = models.CharField(max_length=16, blank=True)
+    percent = models.FloatField(default=0)
+    ingest_started_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

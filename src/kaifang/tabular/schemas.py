@@ -47,11 +47,25 @@ def version_out(v: TableVersion, *, detail: bool = False) -> dict[str, Any]:
 
 
 def upload_out(u: Upload) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "id": str(u.pk),
         "filename": u.filename,
         "size": u.total_size,
         "received": u.received,
         "state": u.state,
-        "version": u.version.number if u.version_id and u.version else None,
+        "phase": u.phase,
+        "percent": u.percent,
+        "elapsed_s": None,
+        "version": None,
+        "error": u.report or None,
     }
+    if u.ingest_started_at:
+        end = u.updated_at if u.state != Upload.State.INGESTING else None
+        from django.utils import timezone
+
+        out["elapsed_s"] = round(((end or timezone.now()) - u.ingest_started_at).total_seconds(), 1)
+    if u.version_id and u.version:
+        out["version"] = version_out(u.version)
+        if out["elapsed_s"]:
+            out["rows_per_s"] = round(u.version.row_count / max(out["elapsed_s"], 0.001))
+    return out

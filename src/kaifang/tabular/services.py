@@ -9,6 +9,8 @@ killed at any point leaves the previous version served and no half version.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -276,15 +278,60 @@ def upload_append(*, actor: Any, upload: Upload, offset: int, data: bytes) -> Up
     return upload
 
 
-def upload_complete(*, actor: Any, upload: Upload, progress: Progress | None = None) -> TableVersion:
-    """Ingest a fully received upload as a new version."""
+PHASE_SPAN = {
+    "transcode": (0.0, 30.0),
+    "parse": (30.0, 45.0),
+    "validate": (45.0, 60.0),
+    "write": (60.0, 85.0),
+    "profile": (85.0, 99.0),
+}
+STALE_AFTER = 600  # seconds without progress: the process running the ingest is gone
+
+
+def upload_complete(*, actor: Any, upload: Upload) -> Upload:
+    """Ingest a fully received upload as a new version: in a background thread (the page polls the upload's
+    phase and percent), or in the request when KAIFANG_INGEST_BACKGROUND is off (tests, the CLI)."""
     _require(perm.can_upload_complete(actor, upload))
-    if upload.state != Upload.State.COMPLETE or upload.received != upload.total_size:
-        raise InvalidTransition(
-            _("文件尚未上传完整（已收到 %(n)s / %(total)s 字节）。")
-            % {"n": upload.received, "total": upload.total_size}
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().select_related("dataset").get(pk=upload.pk)
+        stale = (
+            upload.state == Upload.State.INGESTING
+            and (timezone.now() - upload.updated_at).total_seconds() > STALE_AFTER
         )
+        if upload.received != upload.total_size or (upload.state != Upload.State.COMPLETE and not stale):
+            raise InvalidTransition(
+                _("文件尚未上传完整（已收到 %(n)s / %(total)s 字节）。")
+                % {"n": upload.received, "total": upload.total_size}
+                if upload.received != upload.total_size
+                else _("该上传已在导入或已结束。")
+            )
+        upload.state = Upload.State.INGESTING
+        upload.phase, upload.percent, upload.report = "", 0.0, {}
+        upload.ingest_started_at = timezone.now()
+        upload.save(update_fields=["state", "phase", "percent", "report", "ingest_started_at", "updated_at"])
+    if getattr(settings, "KAIFANG_INGEST_BACKGROUND", True):
+        threading.Thread(target=_run_upload, args=(actor, upload.pk, True), daemon=True).start()
+    else:
+        _run_upload(actor, upload.pk, False)
+    return Upload.objects.select_related("version").get(pk=upload.pk)
+
+
+def _run_upload(actor: Any, upload_id: Any, background: bool) -> None:
+    from django.db import connection
+
+    upload = Upload.objects.select_related("dataset").get(pk=upload_id)
     path = _part_path(upload)
+    last = [0.0]
+
+    def progress(phase: str, fraction: float) -> None:
+        lo, hi = PHASE_SPAN.get(phase, (0.0, 100.0))
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or fraction <= 0 or fraction >= 1:
+            last[0] = now
+            Upload.objects.filter(pk=upload_id).update(
+                phase=phase, percent=round(lo + (hi - lo) * fraction, 1), updated_at=timezone.now()
+            )
+
     try:
         version = table_ingest(
             actor=actor,
@@ -295,13 +342,32 @@ def upload_complete(*, actor: Any, upload: Upload, progress: Progress | None = N
             quarantine=upload.quarantine,
             progress=progress,
         )
-    except IngestError:
-        Upload.objects.filter(pk=upload.pk).update(state=Upload.State.FAILED)
+    except Exception as exc:
+        from kaifang.core.errors import DomainError
+
+        report = (
+            {"code": exc.code, "message": str(exc.message), "details": exc.details}
+            if isinstance(exc, DomainError)
+            else {"code": "ingest_crashed", "message": _("导入时发生内部错误，请重新上传。")}
+        )
+        Upload.objects.filter(pk=upload_id).update(state=Upload.State.FAILED, report=_plain(report))
         path.unlink(missing_ok=True)
-        raise
-    Upload.objects.filter(pk=upload.pk).update(state=Upload.State.INGESTED, version=version)
+        if not background:
+            raise
+        return
+    finally:
+        if background:
+            connection.close()
+    Upload.objects.filter(pk=upload_id).update(
+        state=Upload.State.INGESTED, version=version, phase="done", percent=100.0
+    )
     path.unlink(missing_ok=True)
-    return version
+
+
+def _plain(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 
 def _system_publish(version: TableVersion, reason: str) -> TableVersion | None:

@@ -37,6 +37,7 @@ GOOD_CSV = HEADER + "\n".join(ROWS) + "\n"
 def home(settings: Any, tmp_path: Path) -> Path:
     settings.KAIFANG_HOME = tmp_path / "home"
     settings.KAIFANG_HOME.mkdir()
+    settings.KAIFANG_INGEST_BACKGROUND = False  # a thread would not see the test's transaction
     return settings.KAIFANG_HOME
 
 

@@ -16,7 +16,7 @@ from .conftest import GOOD_CSV  # noqa: E402
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_upload_preview_filter_map_download(live_server, make_dataset, personas, tmp_path):
+def test_upload_preview_filter_map_download(live_server, make_dataset, personas, tmp_path, settings):
     from playwright.sync_api import sync_playwright
     from tests.browser.test_portal_browser import CHROMIUM_ARGS
 
@@ -27,6 +27,7 @@ def test_upload_preview_filter_map_download(live_server, make_dataset, personas,
 
     from .conftest import FIELDS
 
+    settings.KAIFANG_INGEST_BACKGROUND = True  # the page polls the background ingest's progress
     ds = make_dataset(fields=FIELDS, title="学校与场馆")
     slug = slug_for_code(ds.code)
     gbk = tmp_path / "学校.csv"

@@ -40,7 +40,11 @@ def test_chunked_upload_resumes_and_ingests(table_ds, login, personas):
     assert put(c, uid, 50, data[50:]).json()["state"] == "complete"
     done = c.post(f"/api/v1/uploads/{uid}/complete")
     assert done.status_code == 200, done.content
-    assert done.json()["row_count"] == 4 and done.json()["source_encoding"] == "gbk"
+    body = done.json()
+    assert body["state"] == "ingested" and body["percent"] == 100.0
+    assert body["version"]["row_count"] == 4 and body["version"]["source_encoding"] == "gbk"
+    again = c.post(f"/api/v1/uploads/{uid}/complete")
+    assert again.status_code == 409
 
 
 def test_upload_permissions_and_bad_names(table_ds, login, personas, client):
@@ -62,3 +66,24 @@ def test_upload_of_bad_file_fails_cleanly(table_ds, login, personas):
     r = c.post(f"/api/v1/uploads/{uid}/complete")
     assert r.status_code == 422 and "未通过校验" in r.json()["error"]["message"]
     assert r.json()["error"]["details"]["bad_rows"][0]["reason"] == "主键重复，与第 1 行相同"
+    status = c.get(f"/api/v1/uploads/{uid}").json()
+    assert status["state"] == "failed" and status["error"]["code"] == "bad_rows"
+
+
+def test_an_ingest_whose_process_died_can_be_restarted(table_ds, login, personas):
+    import datetime
+
+    from django.utils import timezone
+
+    from kaifang.tabular.models import Upload
+
+    data = GOOD_CSV.encode("gbk")
+    c = login(personas["officer"])
+    uid = start(c, table_ds).json()["id"]
+    put(c, uid, 0, data)
+    # The process running the ingest was killed: the upload says "ingesting" but nothing moves.
+    Upload.objects.filter(pk=uid).update(state="ingesting")
+    assert c.post(f"/api/v1/uploads/{uid}/complete").status_code == 409  # still fresh: maybe running
+    Upload.objects.filter(pk=uid).update(updated_at=timezone.now() - datetime.timedelta(hours=1))
+    r = c.post(f"/api/v1/uploads/{uid}/complete")
+    assert r.status_code == 200 and r.json()["version"]["number"] == 1

@@ -54,6 +54,27 @@
       if (res.status !== 200 && res.status !== 201) { fail(res); return; }
       var id = res.body.id;
       localStorage.setItem(key, id);
+      var PHASES = { transcode: t("转码", "transcoding"), parse: t("解析", "parsing"), validate: t("校验", "validating"),
+        write: t("写入", "writing"), profile: t("统计概况", "profiling") };
+      function watch(up) {
+        // Poll the background ingest: phase and percent, then the new version or the refusal.
+        if (up.state === "ingested" && up.version) {
+          bar.value = 100;
+          status.textContent = t("已生成版本 v", "Created version v") + up.version.number + t("，共 ", ", ") + up.version.row_count +
+            t(" 行", " rows") + (up.rows_per_s ? "（" + up.rows_per_s + t(" 行/秒", " rows/s") + "）" : "") +
+            t("，待审核发布。", "; waiting for review.");
+          report.innerHTML = "<a href='" + form.dataset.datasetUrl + "'>" + t("返回数据资源页面", "Back to the dataset") + "</a>";
+          return;
+        }
+        if (up.state === "failed") { fail({ body: { error: up.error } }); return; }
+        bar.value = up.percent || 0;
+        var eta = up.percent > 1 && up.elapsed_s ? Math.ceil(up.elapsed_s * (100 - up.percent) / up.percent) : null;
+        status.textContent = t("导入中：", "Ingesting: ") + (PHASES[up.phase] || "") + " " + Math.floor(up.percent || 0) + "%" +
+          (up.elapsed_s != null ? " · " + up.elapsed_s + " s" : "") + (eta != null ? " · " + t("剩余约 ", "about ") + eta + " s" : "");
+        return new Promise(function (resolve) { setTimeout(resolve, 500); }).then(function () {
+          return api("GET", "/api/v1/uploads/" + id).then(function (r) { return watch(r.body); });
+        });
+      }
       function next(offset) {
         var pct = file.size ? Math.floor(offset * 100 / file.size) : 100;
         bar.value = pct;
@@ -65,10 +86,8 @@
           status.textContent = t("上传完成，正在校验与转换…", "Uploaded; validating and converting…");
           return api("POST", "/api/v1/uploads/" + id + "/complete").then(function (done) {
             localStorage.removeItem(key);
-            if (done.status !== 200) { fail(done); return; }
-            status.textContent = t("已生成版本 v", "Created version v") + done.body.number + t("，共 ", ", ") + done.body.row_count +
-              t(" 行，待审核发布。", " rows, waiting for review.");
-            report.innerHTML = "<a href='" + form.dataset.datasetUrl + "'>" + t("返回数据资源页面", "Back to the dataset") + "</a>";
+            if (done.status !== 200 && done.status !== 202) { fail(done); return; }
+            return watch(done.body);
           });
         }
         var blob = file.slice(offset, Math.min(offset + CHUNK, file.size));
