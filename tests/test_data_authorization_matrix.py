@@ -153,3 +153,47 @@ def test_grant_scope_limits_fields(client, login, settings, tmp_path, make_datas
     assert rows and all(set(r) == {"名称"} for r in rows)
     r = client.get(f"/api/v1/datasets/{slug_for_code(ds.code)}/data?纳税额__gt=1")
     assert r.status_code == 422  # a column outside the grant does not exist for this caller
+
+
+def test_grant_row_scope(client, login, settings, tmp_path, make_dataset, personas):
+    from kaifang.core.errors import ValidationFailed
+    from kaifang.tabular.services import table_ingest, table_version_publish
+
+    settings.KAIFANG_HOME = tmp_path
+    ds = make_dataset(
+        "published", title="纳税行范围", open_attribute="conditional", open_condition="签协议", fields=FIELDS
+    )
+    path = tmp_path / "in.csv"
+    path.write_text(CSV, encoding="utf-8")
+    table_version_publish(
+        actor=personas["reviewer"],
+        version=table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv"),
+    )
+    AgreementTemplate.objects.get_or_create(
+        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
+    )
+    body = {
+        "purpose": "授信",
+        "scenario": "评估",
+        "security_measures": "加密",
+        "period_start": TODAY.isoformat(),
+        "period_end": TODAY.isoformat(),
+        "accept_agreement": True,
+        "requested_fields": ["名称", "纳税额"],
+    }
+    app = access.access_application_submit(actor=personas["enterprise"], dataset=ds, data=body)
+    with pytest.raises(ValidationFailed):
+        access.access_application_approve(
+            actor=personas["officer"], application=app, row_filter="DROP TABLE x"
+        )
+    access.access_application_approve(actor=personas["officer"], application=app, row_filter="纳税额__gt=150")
+    login(personas["enterprise"])
+    slug = slug_for_code(ds.code)
+    rows = client.get(f"/api/v1/datasets/{slug}/data").json()["rows"]
+    assert [r["名称"] for r in rows] == ["咸宁乙公司"]
+    csv_body = b"".join(client.get(f"/api/v1/datasets/{slug}/download?format=csv").streaming_content).decode(
+        "utf-8"
+    )
+    assert "咸宁乙公司" in csv_body and "咸宁甲公司" not in csv_body
+    agg = client.get(f"/api/v1/datasets/{slug}/aggregate?group_by=名称&agg=count").json()
+    assert "咸宁甲公司" not in str(agg)

@@ -7,6 +7,7 @@ suspended while a usage report is overdue.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from django.db import transaction
@@ -28,6 +29,10 @@ from kaifang.core.audit import audit_record
 from kaifang.core.errors import Forbidden, InvalidTransition, ValidationFailed
 
 REVIEW_DAYS = 15
+# `列__op=值` joined by `&`, in the data API's own filter syntax (applied by the tabular app).
+ROW_FILTER = re.compile(
+    r"[^=&\s]+__(eq|ne|lt|le|gt|ge|in|like|between|isnull)=[^&]+(&[^=&\s]+__(eq|ne|lt|le|gt|ge|in|like|between|isnull)=[^&]+)*"
+)
 MAX_PERIOD_DAYS = 3 * 366
 State = AccessApplication.State
 
@@ -222,6 +227,8 @@ def access_application_approve(
         errors["rate_limit_per_minute"] = _("每分钟调用上限须在1到6000之间。")
     if len(row_filter or "") > 500:
         errors["row_filter"] = _("行范围说明过长。")
+    elif row_filter and not ROW_FILTER.fullmatch(row_filter):
+        errors["row_filter"] = _("行范围须写成数据接口的筛选条件，如 区县__eq=咸安区&年份__ge=2023。")
     if errors:
         raise ValidationFailed(details=errors)
     app = _transition(actor, app, "access_application_approve", (State.SUBMITTED,), State.APPROVED, reason)

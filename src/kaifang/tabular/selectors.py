@@ -82,7 +82,30 @@ def build_spec(actor: Any, dataset: Dataset, version: TableVersion, params: Any)
     spec = Q.Spec(columns=columns_visible_to(actor, dataset, version))
     Q.parse_filters(spec, params)
     Q.parse_search(spec, params.get("q"))
+    _apply_grant_rows(actor, dataset, version, spec)
     return spec
+
+
+def _apply_grant_rows(actor: Any, dataset: Dataset, version: TableVersion, spec: Q.Spec) -> None:
+    """A grant's row scope (`列__op=值&…`, the data API's own filter syntax) is ANDed into every query a
+    grantee makes; it may name columns the grant does not show."""
+    from django.http import QueryDict
+
+    from kaifang.catalog.choices import OpenAttribute
+    from kaifang.tabular.permissions import may_read_unpublished
+
+    if dataset.open_attribute != OpenAttribute.CONDITIONAL or may_read_unpublished(actor, dataset):
+        return
+    from kaifang.access.selectors import usable_grant
+
+    grant = usable_grant(actor, dataset)
+    if grant is None or not grant.row_filter:
+        return
+    scope = Q.Spec(columns=list(version.schema))
+    Q.parse_filters(scope, QueryDict(grant.row_filter))
+    spec.where += scope.where
+    spec.params += scope.params
+    spec.filtered = True
 
 
 def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
