@@ -175,14 +175,18 @@ def parse_search(spec: Spec, q: str | None) -> None:
     if not text_cols:
         raise bad("q", _("该数据没有可搜索的文本列。"))
     spec.filtered = True
-    for term in q.split()[:5]:
-        # LIKE is ~4x faster than ILIKE; case only matters when the term has Latin letters.
-        op = "ILIKE" if re.search(r"[A-Za-z]", term) else "LIKE"
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        spec.where.append(
-            "(" + " OR ".join(f"{quote_ident(c['name'])} {op} ? ESCAPE '\\'" for c in text_cols) + ")"
-        )
-        spec.params += [f"%{escaped}%"] * len(text_cols)
+    from kaifang.search.selectors import row_search_terms
+
+    # Same segmentation and synonyms as catalog search: 咸安区医院 -> 咸安区 AND (医院 OR 医疗机构 …).
+    for alternatives in row_search_terms(q)[:5] or [[q.strip()]]:
+        ors = []
+        for term in alternatives[:6]:
+            # LIKE is ~4x faster than ILIKE; case only matters when the term has Latin letters.
+            op = "ILIKE" if re.search(r"[A-Za-z]", term) else "LIKE"
+            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            ors += [f"{quote_ident(c['name'])} {op} ? ESCAPE '\\'" for c in text_cols]
+            spec.params += [f"%{escaped}%"] * len(text_cols)
+        spec.where.append("(" + " OR ".join(ors) + ")")
 
 
 def parse_fields(spec: Spec, raw: str | None) -> None:
