@@ -112,7 +112,7 @@ def test_apply_approve_and_use(live_server, settings, tmp_path, make_dataset, pe
         auditor.click("form.stack button[type=submit]")
         auditor.goto(application_url)
         chain = auditor.locator("ol.history").inner_text()
-        assert "access_application_submit" in chain and "access_grant_create" in chain
+        assert "提交申请" in chain and "授权" in chain and "批准" in chain
         auditor.goto(base + "/access/calls/")
         assert ds.code in auditor.content()
         auditor.screenshot(path="/tmp/kf-shot-calls.png", full_page=True)

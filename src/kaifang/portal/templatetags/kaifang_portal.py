@@ -63,9 +63,27 @@ ACTION_LABELS = {
     "dataset_return": gettext_lazy("退回"),
     "dataset_withdraw": gettext_lazy("撤回"),
     "dataset_reopen": gettext_lazy("重新打开"),
+    "table.upload_start": gettext_lazy("开始上传数据"),
+    "table.ingest": gettext_lazy("导入数据版本"),
+    "table.ingest_failed": gettext_lazy("数据导入失败"),
+    "table.publish": gettext_lazy("发布数据版本"),
+    "table.rollback": gettext_lazy("回滚数据版本"),
+    "privacy.grade_override": gettext_lazy("确认分级"),
+    "privacy.publication_profile_set": gettext_lazy("设置脱敏方案"),
+    "duplicate_settle": gettext_lazy("裁定权威来源"),
+    "access_application_submit": gettext_lazy("提交申请"),
+    "access_application_request_info": gettext_lazy("要求补充材料"),
+    "access_application_answer": gettext_lazy("补充材料"),
+    "access_application_approve": gettext_lazy("批准"),
+    "access_application_reject": gettext_lazy("驳回"),
+    "access_application_withdraw": gettext_lazy("撤回申请"),
+    "access_grant_create": gettext_lazy("授权"),
+    "access_grant_revoke": gettext_lazy("吊销授权"),
+    "usage_report_submit": gettext_lazy("提交利用报告"),
 }
 
 
 @register.filter
 def action_label(action: str) -> str:
+    # The dataset page's history shows every app's actions; an unknown one keeps its name.
     return str(ACTION_LABELS.get(action, action))
