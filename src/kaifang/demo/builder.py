@@ -550,6 +550,11 @@ class _Builder:
         opts = p.options
         fields = [synthetic.parse_field(tok, i) for i, tok in enumerate(field_spec.split(), start=1)]
         fields[0]["is_primary_key"] = True
+        # Grouped statistics repeat the period for every group: the key is (period, group).
+        names = [f["name"] for f in fields]
+        _n, group, _size = synthetic.plan_rows(names, genre, 100, p.region_code != CITY_CODE)
+        if group in names[1:]:
+            fields[names.index(group)]["is_primary_key"] = True
         for f in fields:
             if openness == "u" and f["sensitivity_grade"] == "G3":
                 f["sensitivity_grade"] = "G2"

@@ -59,6 +59,7 @@ def is_valid_uscc(code: str) -> bool:
 
 # (keywords, type, length); the first rule whose keyword occurs in the field name wins.
 _TYPE_RULES: list[tuple[tuple[str, ...], str, int | None]] = [
+    (("等级", "级别"), "C", 16),  # 空气质量等级 is 良, not a number
     (("经度", "纬度"), "B", 12),
     (
         (
