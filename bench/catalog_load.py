@@ -138,7 +138,7 @@ def record(results: dict[str, dict[str, float]], floor: float, args: argparse.Na
     targets = {"home page": 100, "catalog, two facets": 100, "dataset page": 100, "API datasets?q=": 50}
     lines = [
         f"\n### Catalog load, {time.strftime('%Y-%m-%d %H:%M')} ({args.connections} connections, {args.seconds} s each, "
-        f"{args.workers} gunicorn workers x 4 threads, SQLite, demo city, {os.cpu_count()} cores)\n",
+        f"{args.workers} gunicorn workers x 2 threads, SQLite, demo city, {os.cpu_count()} cores)\n",
         "| target | req/s | p50 ms | p95 ms | p95 / baseline p95 | goal p95 | met |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
