@@ -87,21 +87,12 @@ def _grant(make_dataset, personas, ds, state):
 
 
 @pytest.mark.parametrize(("attribute", "grant"), SCENARIOS)
-def test_matrix(client, login, settings, tmp_path, make_dataset, personas, attribute, grant):
-    from kaifang.tabular.services import table_ingest, table_version_publish
-
-    settings.KAIFANG_HOME = tmp_path
+def test_matrix(client, login, make_table, make_dataset, personas, attribute, grant):
     extra = {"open_condition": "签协议"} if attribute == "conditional" else {}
     if attribute == "closed":
         extra = {"legal_basis": "涉及商业秘密"}
     fields = [dict(f, sensitivity_grade="G1") for f in FIELDS] if attribute == "unconditional" else FIELDS
-    ds = make_dataset(
-        "published", title=f"纳税数据{attribute}{grant}", open_attribute=attribute, fields=fields, **extra
-    )
-    path = tmp_path / "in.csv"
-    path.write_text(CSV, encoding="utf-8")
-    version = table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv")
-    table_version_publish(actor=personas["reviewer"], version=version)
+    ds = make_table(CSV, fields, title=f"纳税数据{attribute}{grant}", open_attribute=attribute, **extra)
     if grant != "none":
         _grant(make_dataset, personas, ds, grant)
     slug = slug_for_code(ds.code)
@@ -118,19 +109,8 @@ def test_matrix(client, login, settings, tmp_path, make_dataset, personas, attri
     assert failures == []
 
 
-def test_grant_scope_limits_fields(client, login, settings, tmp_path, make_dataset, personas):
-    from kaifang.tabular.services import table_ingest, table_version_publish
-
-    settings.KAIFANG_HOME = tmp_path
-    ds = make_dataset(
-        "published", title="纳税范围", open_attribute="conditional", open_condition="签协议", fields=FIELDS
-    )
-    path = tmp_path / "in.csv"
-    path.write_text(CSV, encoding="utf-8")
-    table_version_publish(
-        actor=personas["reviewer"],
-        version=table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv"),
-    )
+def test_grant_scope_limits_fields(client, login, make_table, personas):
+    ds = make_table(CSV, FIELDS, title="纳税范围", open_attribute="conditional", open_condition="签协议")
     AgreementTemplate.objects.get_or_create(
         version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
     )
@@ -155,20 +135,10 @@ def test_grant_scope_limits_fields(client, login, settings, tmp_path, make_datas
     assert r.status_code == 422  # a column outside the grant does not exist for this caller
 
 
-def test_grant_row_scope(client, login, settings, tmp_path, make_dataset, personas):
+def test_grant_row_scope(client, login, make_table, personas):
     from kaifang.core.errors import ValidationFailed
-    from kaifang.tabular.services import table_ingest, table_version_publish
 
-    settings.KAIFANG_HOME = tmp_path
-    ds = make_dataset(
-        "published", title="纳税行范围", open_attribute="conditional", open_condition="签协议", fields=FIELDS
-    )
-    path = tmp_path / "in.csv"
-    path.write_text(CSV, encoding="utf-8")
-    table_version_publish(
-        actor=personas["reviewer"],
-        version=table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv"),
-    )
+    ds = make_table(CSV, FIELDS, title="纳税行范围", open_attribute="conditional", open_condition="签协议")
     AgreementTemplate.objects.get_or_create(
         version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
     )

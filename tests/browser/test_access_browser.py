@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.test_portal_browser import CHROMIUM_ARGS
+from kaifang.core.testing import CHROMIUM_ARGS
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 CSV = "编号,名称,纳税额\nA1,咸宁甲公司,100\nA2,咸宁乙公司,250\n"

@@ -210,3 +210,48 @@ def _fresh_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def make_table(settings: Any, tmp_path: Any, make_dataset: Any, personas: Any) -> Any:
+    """A published dataset with a published table version ingested from `csv`, as the officer and a reviewer
+    would make it. Files live under the test's own KAIFANG_HOME."""
+    from kaifang.tabular.services import table_ingest, table_version_publish
+
+    settings.KAIFANG_HOME = tmp_path
+
+    def make(csv: str, fields: list[dict[str, Any]], **dataset: Any) -> Any:
+        ds = make_dataset("published", fields=fields, **dataset)
+        path = tmp_path / f"{ds.pk}.csv"
+        path.write_text(csv, encoding="utf-8")
+        version = table_ingest(actor=personas["officer"], dataset=ds, path=path, filename=path.name)
+        table_version_publish(actor=personas["reviewer"], version=version)
+        return ds
+
+    return make
+
+
+# Debian's Chromium, as the browser tests drive it: headless, and quiet on a machine with no internet.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser_page() -> Any:
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # playwright's sync API runs an event loop
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        yield page
+        browser.close()

@@ -13,22 +13,9 @@ CSV = "编号,名称\nA1,咸宁市图书馆\nA2,嘉鱼县文化馆\n"
 
 
 @pytest.fixture
-def served(settings, tmp_path, make_dataset, personas):
-    from kaifang.tabular.services import table_ingest, table_version_publish
-
-    settings.KAIFANG_HOME = tmp_path
-    ds = make_dataset(
-        title="文化场馆名录",
-        fields=[
-            {"name": "编号", "data_type": "C", "is_primary_key": True},
-            {"name": "名称", "data_type": "C"},
-        ],
-    )
-    path = tmp_path / "in.csv"
-    path.write_text(CSV, encoding="utf-8")
-    version = table_ingest(actor=personas["officer"], dataset=ds, path=path, filename="in.csv")
-    table_version_publish(actor=personas["reviewer"], version=version)
-    return ds
+def served(make_table):
+    fields = [{"name": "编号", "data_type": "C", "is_primary_key": True}, {"name": "名称", "data_type": "C"}]
+    return make_table(CSV, fields, title="文化场馆名录")
 
 
 def test_data_calls_and_downloads_are_logged(client, personas, served):
