@@ -84,7 +84,8 @@ def _record(
 ) -> None:
     user = getattr(request, "_kaifang_actor", None) or getattr(request, "user", None)
     key = getattr(request, "_kaifang_key", None)
-    rows = response.get("X-Row-Count") or _rows_in(response)
+    rows = getattr(request, "_kaifang_rows", None)
+    rows = str(rows) if rows is not None else response.get("X-Row-Count")
     BUFFER.add(
         {
             "at": timezone.now(),
@@ -102,26 +103,6 @@ def _record(
             "grant_id": getattr(user, "_kaifang_grant_id", None),
         }
     )
-
-
-def _rows_in(response: HttpResponse) -> str | None:
-    """Rows returned by a JSON data answer (`rows` or `groups`), for the log."""
-    if (
-        response.streaming
-        or response.status_code != 200
-        or not response.get("Content-Type", "").startswith("application/json")
-    ):
-        return None
-    try:
-        import json
-
-        body = json.loads(response.content)
-    except ValueError:
-        return None
-    for key in ("rows", "groups", "results"):
-        if isinstance(body, dict) and isinstance(body.get(key), list):
-            return str(len(body[key]))
-    return None
 
 
 def _counting(chunks: Any, done: Callable[[int], None]) -> Iterator[bytes]:

@@ -46,6 +46,7 @@ def data(request: HttpRequest, slug: str) -> Any:
     if fmt not in ("json", "csv"):
         raise Q.bad("format", _("format 只能是 json 或 csv。"))
     result = selectors.table_rows(actor_for(request), ds, request.GET)
+    request._kaifang_rows = len(result["rows"])  # for the call log
     if fmt == "csv":
         return _csv_page(result)
     return result

@@ -18,10 +18,9 @@ from .conftest import GOOD_CSV  # noqa: E402
 @pytest.mark.django_db(transaction=True)
 def test_upload_preview_filter_map_download(live_server, make_dataset, personas, tmp_path, settings):
     from playwright.sync_api import sync_playwright
-    from tests.browser.test_portal_browser import CHROMIUM_ARGS
 
     from kaifang.catalog.codes import slug_for_code
-    from kaifang.core.testing import PASSWORD
+    from kaifang.core.testing import CHROMIUM_ARGS, PASSWORD
     from kaifang.tabular.models import TableVersion
     from kaifang.tabular.services import table_version_publish
 
