@@ -9,22 +9,11 @@ import json
 import pytest
 
 from kaifang.catalog.codes import slug_for_code
+from kaifang.core.testing import PERSONA_NAMES
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = [
-    "anonymous",
-    "citizen",
-    "enterprise",
-    "officer",
-    "other_officer",
-    "county_officer",
-    "reviewer",
-    "county_admin",
-    "operator",
-    "auditor",
-    "evaluator",
-]
+PERSONAS = PERSONA_NAMES
 # Who sees a city department's entry that is not in the catalogs (draft, submitted, withdrawn).
 SEES_UNPUBLISHED = {"officer", "reviewer", "operator", "auditor"}
 ACTIONS = {

@@ -11,6 +11,20 @@ from typing import Any
 import pytest
 
 PASSWORD = "test-pass-2026"
+# Every persona the `personas` fixture makes, for tests that run a whole permission matrix.
+PERSONA_NAMES = [
+    "anonymous",
+    "citizen",
+    "enterprise",
+    "officer",
+    "other_officer",
+    "county_officer",
+    "reviewer",
+    "county_admin",
+    "operator",
+    "auditor",
+    "evaluator",
+]
 
 
 def valid_dataset_data(**overrides: Any) -> dict[str, Any]:

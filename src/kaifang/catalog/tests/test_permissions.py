@@ -4,22 +4,11 @@ import pytest
 
 from kaifang.catalog import permissions as perm
 from kaifang.catalog.models import DuplicateFlag
+from kaifang.core.testing import PERSONA_NAMES
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = [
-    "anonymous",
-    "citizen",
-    "enterprise",
-    "officer",
-    "other_officer",
-    "county_officer",
-    "reviewer",
-    "county_admin",
-    "operator",
-    "auditor",
-    "evaluator",
-]
+PERSONAS = PERSONA_NAMES
 
 # Expected: who may act on a dataset of the city's transport bureau submitted by `officer`.
 CITY_MATRIX = {
