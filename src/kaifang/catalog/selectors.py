@@ -16,7 +16,6 @@ from kaifang.catalog.choices import (
     FormatCategory,
     OpenAttribute,
     UpdateFrequency,
-    label_of,
 )
 from kaifang.catalog.models import Concept, Dataset
 from kaifang.catalog.permissions import catalog_queryset, datasets_visible_to
@@ -176,10 +175,6 @@ def facet_counts(base: QuerySet[Dataset], query: BrowseQuery) -> dict[str, list[
     return out
 
 
-def dataset_fields(dataset: Dataset) -> list[Any]:
-    return list(dataset.fields.all())
-
-
 def stats() -> dict[str, Any]:
     """The live counters of T4-T6, the same numbers on the home page and in the API."""
     return _cached("stats", (), _stats)
@@ -214,10 +209,6 @@ def _stats() -> dict[str, Any]:
         "responsibility_items": rate["listed"],
         "responsibility_cataloged": rate["cataloged"],
     }
-
-
-def label(choices: Any, value: str) -> str:
-    return label_of(choices, value)
 
 
 def get_distribution_file_for(actor: Any, relative: str) -> tuple[Any, Any]:

@@ -73,11 +73,9 @@ def regions_with_progress() -> list[Region]:
         cataloged=Count("id", filter=CATALOGED),
         overdue=Count("id", filter=~CATALOGED & Q(due_date__lt=today)),
     )
-    totals: dict[int | None, list[int]] = {}
+    totals: dict[int | None, list[int]] = {}  # None is the whole city
     for r in rows:
         for key in {r["department__region_id"], r["department__region__spatial_parent_id"], None}:
-            if key is None and r["department__region_id"] is None:
-                continue
             acc = totals.setdefault(key, [0, 0, 0])
             acc[0] += r["listed"]
             acc[1] += r["cataloged"]
