@@ -73,7 +73,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/v1/", "kaifang.catalog.api.router")
 api.add_router("/v1/", "kaifang.search.api.router")
+api.add_router("/v1/", "kaifang.scenarios.api.router")
 api.add_router("/v1/", "kaifang.tenancy.api.router")
 api.add_router("/v1/", "kaifang.accounts.api.router")
 api.add_router("/v1/", "kaifang.access.api.router")
 api.add_router("/v1/", "kaifang.tabular.api.router")
+api.add_router("/v1/", "kaifang.feeds.api.router")

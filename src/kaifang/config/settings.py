@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kaifang.tabular",
     "kaifang.privacy",
     "kaifang.search",
+    "kaifang.scenarios",
     "kaifang.portal",
     "kaifang.demo",
 ]
