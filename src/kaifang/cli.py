@@ -81,9 +81,62 @@ def _serve(host: str, port: int, workers: int) -> int:
         def load(self) -> Any:
             return application
 
+    worker = _start_worker()
     print(f"Kaifang serving at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    Server().run()
+    try:
+        Server().run()
+    finally:
+        _stop_worker(worker)
     return 0
+
+
+def _start_worker() -> Any:
+    """The background task worker (ingest) runs beside gunicorn and stops with it. KAIFANG_RUN_WORKER=0
+    leaves it to a separately managed `kaifang worker` (several of them, or on other machines)."""
+    import subprocess
+
+    from kaifang.tabular.tasks import durable_backend
+
+    if os.environ.get("KAIFANG_RUN_WORKER", "1") != "1" or not durable_backend():
+        return None
+
+    def die_with_parent() -> None:
+        # If this process is killed outright, the kernel sends the worker SIGTERM instead of orphaning it.
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "kaifang.cli", "worker", "--no-migrate"], preexec_fn=die_with_parent
+    )
+
+
+def _stop_worker(worker: Any) -> None:
+    import subprocess
+
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()  # finishes the running task first; a crash is recovered at the next start anyway
+    try:
+        worker.wait(timeout=float(os.environ.get("KAIFANG_WORKER_STOP_SECONDS", "10")))
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    if not args.no_migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+    from kaifang.tabular.tasks import run_worker
+
+    return run_worker(batch=args.batch, interval=args.interval)
 
 
 def cmd_catalog_import(args: argparse.Namespace) -> int:
@@ -237,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--user", default="officer", help="the department officer the upload acts as")
     ingest.add_argument("--language", default="zh-hans", choices=["zh-hans", "en"])
     ingest.set_defaults(func=cmd_ingest)
+
+    worker = sub.add_parser("worker", help="run background tasks (ingest); started by serve and demo too")
+    worker.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+    worker.add_argument("--interval", type=float, default=0.5, help="seconds between polls of an empty queue")
+    worker.add_argument("--no-migrate", action="store_true", help=argparse.SUPPRESS)
+    worker.set_defaults(func=cmd_worker)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

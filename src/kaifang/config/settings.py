@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     # Listed so /api/docs renders with ninja's bundled Swagger UI, never a CDN.
     "ninja",
+    "django_tasks_db",
     "kaifang.core",
     "kaifang.tenancy",
     "kaifang.accounts",
@@ -137,6 +138,17 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Background work (ingest) goes through django.tasks. The database backend needs no extra service: rows in
+# django_tasks_db's table are claimed by `kaifang worker` (started alongside gunicorn by `kaifang serve` and
+# `kaifang demo`) with SELECT ... FOR UPDATE SKIP LOCKED. A Redis backend can replace it at scale.
+# KAIFANG_TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend runs tasks inline (tests, scripts).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("KAIFANG_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # The platform's identity; another city changes these and the demo data.
 KAIFANG_CITY_REGION_CODE = os.environ.get("KAIFANG_CITY_REGION_CODE", "421200")

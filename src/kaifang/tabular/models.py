@@ -95,6 +95,11 @@ class Upload(models.Model):
     percent = models.FloatField(default=0)
     ingest_started_at = models.DateTimeField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True)
+    # The durable task running the ingest: which task, which worker claimed it, how many times it started
+    # (a worker killed mid-ingest is detected at the next worker's start and the task retried or failed).
+    task_id = models.CharField(max_length=64, blank=True)
+    worker_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

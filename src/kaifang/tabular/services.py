@@ -9,8 +9,6 @@ killed at any point leaves the previous version served and no half version.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +51,12 @@ def table_ingest(
     encoding: str | None = None,
     quarantine: bool = False,
     progress: Progress | None = None,
+    upload_id: Any = None,
 ) -> TableVersion:
     """Validate and convert a file into a new (unpublished) version. A refused file is recorded as a failed
-    version with its report, and IngestError is raised after that record is committed."""
+    version with its report, and IngestError is raised after that record is committed. With `upload_id`,
+    the upload's outcome is recorded in the same transaction as the version, so a retried task never makes
+    a second version of one upload."""
     _require(perm.can_table_ingest(actor, dataset))
     return _ingest(
         actor=actor,
@@ -65,6 +66,7 @@ def table_ingest(
         encoding=encoding,
         quarantine=quarantine,
         progress=progress,
+        upload_id=upload_id,
     )
 
 
@@ -77,6 +79,7 @@ def _ingest(
     encoding: str | None,
     quarantine: bool,
     progress: Progress | None,
+    upload_id: Any = None,
 ) -> TableVersion:
     fields = [FieldSpec.from_field(f) for f in dataset.fields.all()]
     store = get_store()
@@ -111,7 +114,12 @@ def _ingest(
                 reason=str(exc.message)[:500],
                 after={"version": failed.number, "code": exc.code},
             )
-        exc.details = {**details, "version": failed.number}
+            exc.details = {**details, "version": failed.number}
+            if upload_id is not None:
+                report = {"code": exc.code, "message": str(exc.message), "details": exc.details}
+                Upload.objects.filter(pk=upload_id).update(
+                    state=Upload.State.FAILED, report=_plain(report), updated_at=timezone.now()
+                )
         raise
     key, digest, size = store.put(result.parquet)
     qkey = store.put(result.quarantine)[0] if result.quarantine else ""
@@ -148,6 +156,14 @@ def _ingest(
                 "quarantined": version.quarantined_count,
             },
         )
+        if upload_id is not None:
+            Upload.objects.filter(pk=upload_id).update(
+                state=Upload.State.INGESTED,
+                version=version,
+                phase="done",
+                percent=100.0,
+                updated_at=timezone.now(),
+            )
     return version
 
 
@@ -278,20 +294,18 @@ def upload_append(*, actor: Any, upload: Upload, offset: int, data: bytes) -> Up
     return upload
 
 
-PHASE_SPAN = {
-    "transcode": (0.0, 30.0),
-    "parse": (30.0, 45.0),
-    "validate": (45.0, 60.0),
-    "write": (60.0, 85.0),
-    "profile": (85.0, 99.0),
-}
-STALE_AFTER = 600  # seconds without progress: the process running the ingest is gone
+STALE_AFTER = 600  # seconds without progress or heartbeat: whatever ran the ingest is gone
 
 
 def upload_complete(*, actor: Any, upload: Upload) -> Upload:
-    """Ingest a fully received upload as a new version: in a background thread (the page polls the upload's
-    phase and percent), or in the request when KAIFANG_INGEST_BACKGROUND is off (tests, the CLI)."""
+    """Ingest a fully received upload as a new version, as a durable background task (`tasks.ingest_upload`,
+    run by `kaifang worker`; the page polls the upload's phase and percent). With the database backend the
+    task row is committed together with the upload's state, so neither exists without the other. With the
+    immediate backend (tests, scripts) the ingest has finished on return, and a refusal is raised."""
+    from kaifang.tabular import tasks
+
     _require(perm.can_upload_complete(actor, upload))
+    durable = tasks.durable_backend()
     with transaction.atomic():
         upload = Upload.objects.select_for_update().select_related("dataset").get(pk=upload.pk)
         stale = (
@@ -306,62 +320,35 @@ def upload_complete(*, actor: Any, upload: Upload) -> Upload:
                 else _("该上传已在导入或已结束。")
             )
         upload.state = Upload.State.INGESTING
-        upload.phase, upload.percent, upload.report = "", 0.0, {}
+        upload.phase, upload.percent, upload.report = "queued", 0.0, {}
         upload.ingest_started_at = timezone.now()
-        upload.save(update_fields=["state", "phase", "percent", "report", "ingest_started_at", "updated_at"])
-    if getattr(settings, "KAIFANG_INGEST_BACKGROUND", True):
-        threading.Thread(target=_run_upload, args=(actor, upload.pk, True), daemon=True).start()
-    else:
-        _run_upload(actor, upload.pk, False)
-    return Upload.objects.select_related("version").get(pk=upload.pk)
-
-
-def _run_upload(actor: Any, upload_id: Any, background: bool) -> None:
-    from django.db import connection
-
-    upload = Upload.objects.select_related("dataset").get(pk=upload_id)
-    path = _part_path(upload)
-    last = [0.0]
-
-    def progress(phase: str, fraction: float) -> None:
-        lo, hi = PHASE_SPAN.get(phase, (0.0, 100.0))
-        now = time.monotonic()
-        if now - last[0] >= 0.5 or fraction <= 0 or fraction >= 1:
-            last[0] = now
-            Upload.objects.filter(pk=upload_id).update(
-                phase=phase, percent=round(lo + (hi - lo) * fraction, 1), updated_at=timezone.now()
-            )
-
-    try:
-        version = table_ingest(
-            actor=actor,
-            dataset=upload.dataset,
-            path=path,
-            filename=upload.filename,
-            encoding=upload.encoding or None,
-            quarantine=upload.quarantine,
-            progress=progress,
+        upload.attempts, upload.worker_id, upload.task_id = 0, "", ""
+        if durable:
+            upload.task_id = tasks.enqueue_ingest(upload, actor)
+        upload.save(
+            update_fields=[
+                "state",
+                "phase",
+                "percent",
+                "report",
+                "ingest_started_at",
+                "attempts",
+                "worker_id",
+                "task_id",
+                "updated_at",
+            ]
         )
-    except Exception as exc:
-        from kaifang.core.errors import DomainError
-
-        report = (
-            {"code": exc.code, "message": str(exc.message), "details": exc.details}
-            if isinstance(exc, DomainError)
-            else {"code": "ingest_crashed", "message": _("导入时发生内部错误，请重新上传。")}
+    if not durable:
+        tasks.enqueue_ingest(upload, actor)
+    upload = Upload.objects.select_related("version").get(pk=upload.pk)
+    if not durable and upload.state == Upload.State.FAILED:
+        report = upload.report or {}
+        raise IngestError(
+            report.get("message") or _("导入失败。"),
+            code=report.get("code", "ingest_failed"),
+            details=report.get("details") or {},
         )
-        Upload.objects.filter(pk=upload_id).update(state=Upload.State.FAILED, report=_plain(report))
-        path.unlink(missing_ok=True)
-        if not background:
-            raise
-        return
-    finally:
-        if background:
-            connection.close()
-    Upload.objects.filter(pk=upload_id).update(
-        state=Upload.State.INGESTED, version=version, phase="done", percent=100.0
-    )
-    path.unlink(missing_ok=True)
+    return upload
 
 
 def _plain(value: Any) -> Any:

@@ -37,7 +37,8 @@ GOOD_CSV = HEADER + "\n".join(ROWS) + "\n"
 def home(settings: Any, tmp_path: Path) -> Path:
     settings.KAIFANG_HOME = tmp_path / "home"
     settings.KAIFANG_HOME.mkdir()
-    settings.KAIFANG_INGEST_BACKGROUND = False  # a thread would not see the test's transaction
+    # Tasks run inline: a worker process would not see the test's transaction (test_worker.py runs real ones).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     return settings.KAIFANG_HOME
 
 
