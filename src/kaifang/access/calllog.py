@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from kaifang.catalog.codes import code_from_slug
 
-DATA_PATH = re.compile(r"^/api/v1/datasets/(?P<slug>[^/]+)/(?P<endpoint>data|aggregate|download)$")
+DATA_PATH = re.compile(
+    r"^/api/v1/datasets/(?P<slug>[^/]+)/(?P<endpoint>data|aggregate|download|feed/latest|feed/changes)$"
+)
 FILE_PATH = re.compile(r"^/files/(?P<rel>.+)$")
 FLUSH_EVERY = 200
 FLUSH_SECONDS = 1.0

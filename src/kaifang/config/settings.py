@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kaifang.catalog",
     "kaifang.access",
     "kaifang.tabular",
+    "kaifang.feeds",
     "kaifang.privacy",
     "kaifang.search",
     "kaifang.scenarios",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("kaifang.accounts.urls")),
     path("files/", include("kaifang.catalog.urls")),
     path("tabular/", include("kaifang.tabular.urls")),
+    path("feeds/", include("kaifang.feeds.urls")),
     path("access/", include("kaifang.access.urls")),
     path("privacy/", include("kaifang.privacy.urls")),
     path("", include("kaifang.search.urls")),

@@ -92,11 +92,19 @@ def download(request: HttpRequest, slug: str) -> Any:
         + '"'
     )
     modified = version.published_at or version.created_at
+    tables = selectors.version_tables(version)
+    prebuilt = downloads.prebuilt_key(fmt, request.GET, sql, params, tables)
+    if prebuilt:
+        etag = f'"{prebuilt[:40]}"'  # names the stored file itself, as Range and If-Range need
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})
     content_type, ext = downloads.FORMATS[fmt]
-    stream = downloads.body(fmt, sql, params, selectors.version_tables(version), spec.select, lonlat)
-    response = StreamingHttpResponse(stream, content_type=content_type)
+    if prebuilt:
+        path = downloads.prebuilt_file(prebuilt, fmt, sql, params, tables, spec.select)
+        response = downloads.ranged_response(request, path, content_type, etag, modified)
+    else:
+        stream = downloads.body(fmt, sql, params, tables, spec.select, lonlat)
+        response = StreamingHttpResponse(stream, content_type=content_type)
     name = f"{ds.title}-v{version.number}{ext}"
     response["Content-Disposition"] = (
         f"attachment; filename=\"{slug}-v{version.number}{ext}\"; filename*=UTF-8''{quote(name)}"

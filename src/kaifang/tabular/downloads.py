@@ -143,6 +143,12 @@ def _file_chunks(path: Path, chunk: int = 1024 * 1024) -> Iterator[bytes]:
 
 def xlsx_file(sql: str, params: list[Any], tables: dict[str, Path], header: list[str]) -> Iterator[bytes]:
     """openpyxl's write-only mode streams rows to disk; the finished file is then streamed out and removed."""
+    tmp = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+    _write_xlsx(tmp, sql, params, tables, header)
+    return _file_chunks(tmp)
+
+
+def _write_xlsx(dest: Path, sql: str, params: list[Any], tables: dict[str, Path], header: list[str]) -> None:
     import openpyxl
 
     wb = openpyxl.Workbook(write_only=True)
@@ -155,9 +161,7 @@ def xlsx_file(sql: str, params: list[Any], tables: dict[str, Path], header: list
             if n > XLSX_MAX_ROWS:
                 break
             ws.append([neutralise(_cell(v)) for v in row])
-    tmp = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-    wb.save(tmp)
-    return _file_chunks(tmp)
+    wb.save(dest)
 
 
 def parquet_file(sql: str, params: list[Any], tables: dict[str, Path]) -> Iterator[bytes]:
@@ -180,3 +184,122 @@ def body(
     if fmt == "parquet":
         return parquet_file(sql, params, tables)
     raise Q.bad("format", _("不支持的下载格式。"))
+
+
+# --- whole-table files kept in the store, served with Range ----------------------------------------------------
+#
+# A whole-table Parquet or XLSX download is built once into the store's export cache and then served as a
+# file: a client can resume a broken download or fetch parts (Range, If-Range, 206, 416). Everything that
+# determines the bytes (format, the SQL with the actor's column and row scope, its parameters, and the
+# content-addressed files it reads) names the file, so a cached file can never be stale or another actor's.
+# Filtered downloads and the text formats are generated per request and streamed, without Accept-Ranges.
+
+PREBUILT = ("parquet", "xlsx")
+
+
+def prebuilt_key(fmt: str, query: Any, sql: str, params: list[Any], tables: dict[str, Path]) -> str | None:
+    """The cache key of a whole-table download in a pre-built format; None for anything generated."""
+    import hashlib
+
+    if fmt not in PREBUILT or any(k != "format" for k in query):
+        return None
+    basis = json.dumps(
+        [fmt, sql, [str(p) for p in params], sorted((k, str(v)) for k, v in tables.items())],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def prebuilt_file(
+    key: str, fmt: str, sql: str, params: list[Any], tables: dict[str, Path], header: list[str]
+) -> Path:
+    """The stored file for `key`, built (in the store's temp area, then moved into place) if missing."""
+    import os
+
+    from kaifang.tabular.store import get_store
+
+    store = get_store()
+    dest = store.root / "exports" / key[:2] / f"{key}{FORMATS[fmt][1]}"
+    if dest.is_file():
+        return dest
+    tmp = store.new_temp(FORMATS[fmt][1])
+    try:
+        if fmt == "parquet":
+            TableEngine().export_parquet(sql, params, tables=tables, dest=tmp)
+        else:
+            _write_xlsx(tmp, sql, params, tables, header)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def _range(header: str, size: int) -> tuple[int, int] | str | None:
+    """One byte range of a `Range` header as (first, last) inclusive; "unsatisfiable"; or None when the
+    header is to be ignored (not bytes, malformed, or several ranges: the whole file is the answer then)."""
+    unit, _sep, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
+        return None
+    if first == "":
+        if last == "":
+            return None
+        n = int(last)
+        return "unsatisfiable" if n == 0 or size == 0 else (max(size - n, 0), size - 1)
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+def _if_range_holds(request: Any, etag: str, last_modified: Any) -> bool:
+    from django.utils.http import http_date
+
+    value = request.headers.get("If-Range")
+    if not value:
+        return True
+    if value.startswith(('"', "W/")):
+        return value == etag  # strong comparison: a weak validator never matches
+    return value == http_date(last_modified.timestamp())
+
+
+def _slice(path: Path, start: int, length: int, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while length > 0:
+            data = fh.read(min(chunk, length))
+            if not data:
+                break
+            length -= len(data)
+            yield data
+
+
+def ranged_response(request: Any, path: Path, content_type: str, etag: str, last_modified: Any) -> Any:
+    """A stored file as 200 (whole), 206 (one range) or 416 (a range outside the file)."""
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    size = path.stat().st_size
+    wanted = _range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
+    if wanted is not None and not _if_range_holds(request, etag, last_modified):
+        wanted = None  # the client's copy is of another file: send the whole new one
+    if wanted == "unsatisfiable":
+        response: Any = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    elif wanted is None:
+        response = StreamingHttpResponse(_slice(path, 0, size), content_type=content_type)
+        response["Content-Length"] = str(size)
+    else:
+        first, last = wanted  # type: ignore[misc]
+        response = StreamingHttpResponse(
+            _slice(path, first, last - first + 1), content_type=content_type, status=206
+        )
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    return response

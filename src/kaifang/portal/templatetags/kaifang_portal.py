@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "table.ingest_failed": gettext_lazy("数据导入失败"),
     "table.publish": gettext_lazy("发布数据版本"),
     "table.rollback": gettext_lazy("回滚数据版本"),
+    "feed.push": gettext_lazy("推送实时数据"),
     "privacy.grade_override": gettext_lazy("确认分级"),
     "privacy.publication_profile_set": gettext_lazy("设置脱敏方案"),
     "duplicate_settle": gettext_lazy("裁定权威来源"),
