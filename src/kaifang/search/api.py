@@ -15,7 +15,7 @@ from kaifang.catalog.permissions import may_view_staff_catalogs
 from kaifang.core.errors import NotAuthenticated, NotFound
 from kaifang.core.http import actor_for
 from kaifang.search import selectors, services
-from kaifang.search.permissions import can_search_index_repair
+from kaifang.search.permissions import can_search_index_repair, can_search_settings_update
 from kaifang.search.schemas import SearchFilters, SynonymIn, hit_out, related_out
 
 router = Router(tags=["search"])
@@ -57,9 +57,12 @@ def suggest(request: HttpRequest, params: Query[SuggestQuery]) -> dict[str, Any]
 
 
 @router.get("/graph", summary="数据资源图谱")
-def graph(request: HttpRequest, domain: str = "", focus: str = "", limit: int = 300) -> dict[str, Any]:
-    """`domain` narrows to one domain; `focus` (a dataset code) shows it with its related datasets."""
-    return selectors.graph(actor_for(request), domain=domain[:32], limit=limit, focus=focus[:40])
+def graph(
+    request: HttpRequest, domain: str = "", focus: str = "", app: int | None = None, limit: int = 300
+) -> dict[str, Any]:
+    """`domain` narrows to one domain; `focus` (a dataset code) shows it with its related datasets;
+    `app` (a scenario application id) the datasets that application uses."""
+    return selectors.graph(actor_for(request), domain=domain[:32], limit=limit, focus=focus[:40], app=app)
 
 
 @router.get("/datasets/{slug}/related", summary="相关数据资源")
@@ -112,3 +115,43 @@ def synonym_delete(request: HttpRequest, pk: int) -> tuple[int, None]:
         raise NotFound()
     services.synonym_delete(actor=actor, synonym=selectors.get_synonym(pk))
     return 204, None
+
+
+class RankingIn(Schema):
+    weights: dict[str, float] = PydField(default_factory=dict)
+    boosts: dict[str, float] = PydField(default_factory=dict)
+
+
+class PreviewIn(RankingIn):
+    q: str = PydField(max_length=64)
+
+
+def _operator(request: HttpRequest) -> Any:
+    actor = _authenticated(request)
+    if not can_search_settings_update(actor):
+        raise NotFound()
+    return actor
+
+
+@router.get("/search/ranking", summary="排序权重与加权（运营）")
+def ranking_get(request: HttpRequest) -> dict[str, Any]:
+    _operator(request)
+    return selectors.ranking_settings()
+
+
+@router.put("/search/ranking", summary="修改排序权重与加权，立即生效（运营）")
+def ranking_put(request: HttpRequest, payload: RankingIn) -> dict[str, Any]:
+    actor = _operator(request)
+    services.search_settings_update(actor=actor, weights=payload.weights, boosts=payload.boosts)
+    return selectors.ranking_settings()
+
+
+@router.post("/search/ranking/preview", summary="预览新排序下的检索结果，不保存（运营）")
+def ranking_preview(request: HttpRequest, payload: PreviewIn) -> dict[str, Any]:
+    actor = _operator(request)
+    return selectors.ranking_preview(actor, payload.q, payload.weights, payload.boosts)
+
+
+@router.post("/search/usage/refresh", summary="把调用与下载次数、元数据质量计入检索排序（运营）")
+def usage_refresh(request: HttpRequest, full: bool = False) -> dict[str, Any]:
+    return services.search_usage_refresh(actor=_authenticated(request), full=full)

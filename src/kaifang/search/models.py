@@ -46,6 +46,30 @@ class Synonym(models.Model):
         return tuple(t.strip().lower() for t in re.split(r"[,，、]", self.terms) if t.strip())
 
 
+class RankingSettings(models.Model):
+    """The operators' ranking (one row): field weights and boosts over the defaults, applied at query
+    time in every process without a restart, and when usage statistics were last folded into the index."""
+
+    SINGLETON = 1
+
+    weights = models.JSONField(default=dict, blank=True)
+    boosts = models.JSONField(default=dict, blank=True)
+    usage_refreshed_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("排序设置")
+        verbose_name_plural = _("排序设置")
+
+    def __str__(self) -> str:
+        return "ranking"
+
+    @property
+    def audit_key(self) -> str:
+        return "ranking"
+
+
 class SearchEntry(models.Model):
     """The PostgreSQL backend's document: segmented text; the weighted tsvector column `tsv` is added
     by the migration on PostgreSQL only (a generated column with a GIN index)."""

@@ -41,3 +41,11 @@ def can_synonym_add(actor: Any) -> bool:
 
 def can_synonym_delete(actor: Any, synonym: Any) -> bool:
     return _operator(actor)
+
+
+def can_search_settings_update(actor: Any) -> bool:
+    return _operator(actor)
+
+
+def can_search_usage_refresh(actor: Any) -> bool:
+    return _operator(actor)

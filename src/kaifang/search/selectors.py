@@ -12,33 +12,53 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import CharField, IntegerField, QuerySet, Value
 from django.db.models.functions import Cast, Concat, StrIndex
+from django.utils.translation import gettext_lazy
 
 from kaifang.catalog.codes import slug_for_code
 from kaifang.catalog.permissions import catalog_queryset
+from kaifang.search import documents as D
 from kaifang.search import indexing
 from kaifang.search import text as T
 from kaifang.search.backends import Hit, SearchResult, get_backend
 from kaifang.search.documents import version_of
-from kaifang.search.models import IndexOutbox, Synonym
+from kaifang.search.models import IndexOutbox, RankingSettings, Synonym
 
 # Ranked ids considered per query; facets and counts are computed over the same set, so they match.
 MAX_HITS = 1000
 
 
-def synonyms() -> dict[str, tuple[str, ...]]:
+def _operator_settings() -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, float]]]:
+    """The operators' synonyms and ranking, per process and audit generation: every change is a service
+    writing an audit event, so a new value reaches every worker on its next query (decision 0004)."""
     from kaifang.catalog.selectors import catalog_generation
 
-    key = f"kf:search:synonyms:{catalog_generation()}"
+    key = f"kf:search:operator:{catalog_generation()}"
     value = cache.get(key)
     if value is None:
         groups = list(T.file_synonyms()) + [s.group() for s in Synonym.objects.all()]
-        value = T.synonym_map(groups)
+        value = (T.synonym_map(groups), stored_ranking())
         cache.set(key, value, 300)
     return value
 
 
+def synonyms() -> dict[str, tuple[str, ...]]:
+    return _operator_settings()[0]
+
+
+def stored_ranking() -> dict[str, dict[str, float]]:
+    row = RankingSettings.objects.filter(pk=RankingSettings.SINGLETON).values("weights", "boosts").first()
+    return (
+        {"weights": dict(row["weights"]), "boosts": dict(row["boosts"])}
+        if row
+        else {"weights": {}, "boosts": {}}
+    )
+
+
 def parse(q: str) -> T.ParsedQuery:
-    return T.parse_query(q, synonyms())
+    """The query as every backend takes it; also brings this process's ranking up to date."""
+    syn, ranking = _operator_settings()
+    D.set_stored_ranking(ranking["weights"], ranking["boosts"])
+    return T.parse_query(q, syn)
 
 
 def _catch_up() -> None:
@@ -206,9 +226,12 @@ def _field_names(ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def graph(actor: Any, domain: str = "", limit: int = GRAPH_LIMIT, focus: str = "") -> dict[str, Any]:
-    """Datasets with their departments, domains, counties and shared join fields, as nodes and links.
-    With `focus` (a dataset code): that dataset and its related datasets, whatever their domain."""
+def graph(
+    actor: Any, domain: str = "", limit: int = GRAPH_LIMIT, focus: str = "", app: int | None = None
+) -> dict[str, Any]:
+    """Datasets with their departments, domains, counties, shared join fields and the published scenario
+    applications that use them, as nodes and links. With `focus` (a dataset code): that dataset and its
+    related datasets, whatever their domain; with `app` (an application id): the datasets it uses."""
     from kaifang.catalog.schemas import SAMPLE_LABEL
     from kaifang.core.actors import roles_of
 
@@ -218,11 +241,13 @@ def graph(actor: Any, domain: str = "", limit: int = GRAPH_LIMIT, focus: str = "
     if center is not None:
         near = [r["dataset"].pk for r in related_datasets(actor, center, limit=12)]
         qs = qs.filter(id__in=[center.pk, *near])
+    elif app is not None:
+        qs = qs.filter(scenario_applications=app, scenario_applications__status="published")
     elif domain:
         qs = qs.filter(domain__code=domain)
     datasets = list(qs.order_by("-publish_date", "-id")[: max(1, min(limit, GRAPH_LIMIT))])
     names = _field_names([d.pk for d in datasets])
-    categories = ["dataset", "department", "domain", "region", "join_key"]
+    categories = ["dataset", "department", "domain", "region", "join_key", "application"]
     nodes: dict[str, dict[str, Any]] = {}
     links: list[dict[str, str]] = []
 
@@ -250,12 +275,28 @@ def graph(actor: Any, domain: str = "", limit: int = GRAPH_LIMIT, focus: str = "
         for key in join_keys_of(names.get(d.pk, []), staff=staff):
             node(f"join_key:{key}", JOIN_KEYS[key]["label"], "join_key")
             links.append({"source": did, "target": f"join_key:{key}", "kind": "joins_on"})
+    _add_applications(datasets, node, links)
     return {
         "nodes": list(nodes.values()),
         "links": links,
         "categories": categories,
         "truncated": qs.count() > len(datasets),
     }
+
+
+def _add_applications(datasets: list[Any], node: Any, links: list[dict[str, str]]) -> None:
+    """Published scenario applications (场景应用) as nodes, linked to the shown datasets they use."""
+    from kaifang.scenarios.models import ScenarioApplication
+    from kaifang.scenarios.selectors import published_links
+
+    codes = {d.pk: d.code for d in datasets}
+    pairs = published_links(list(codes))
+    apps = ScenarioApplication.objects.in_bulk({a for a, _d in pairs})
+    for app_id, ds_id in pairs:
+        a = apps[app_id]
+        aid = f"application:{app_id}"
+        node(aid, a.title, "application", url=f"/applications/{app_id}/", scenario=a.scenario)
+        links.append({"source": f"dataset:{codes[ds_id]}", "target": aid, "kind": "used_by"})
 
 
 def related_datasets(actor: Any, dataset: Any, limit: int = 6) -> list[dict[str, Any]]:
@@ -355,3 +396,76 @@ def get_synonym(pk: Any) -> Synonym:
     if syn is None:
         raise NotFound()
     return syn
+
+
+# ---- the operators' ranking settings ------------------------------------------------------------------
+
+WEIGHT_LABELS = {
+    "title": gettext_lazy("标题"),
+    "code": gettext_lazy("信息资源代码"),
+    "tags": gettext_lazy("标签"),
+    "dept": gettext_lazy("提供部门"),
+    "region": gettext_lazy("县市区"),
+    "domain": gettext_lazy("数据领域"),
+    "fields": gettext_lazy("信息项"),
+    "py": gettext_lazy("拼音"),
+    "abstract": gettext_lazy("摘要"),
+    "en": gettext_lazy("英文名称"),
+}
+BOOST_LABELS = {
+    "freshness": gettext_lazy("新鲜度"),
+    "quality": gettext_lazy("质量"),
+    "use": gettext_lazy("使用量"),
+}
+
+
+def ranking_settings() -> dict[str, Any]:
+    """Each weight and boost with its label, default and current value (the staff page and the API)."""
+    stored = stored_ranking()
+    base_w, base_b = D.base_weights(), D.base_boosts()
+    row = RankingSettings.objects.filter(pk=RankingSettings.SINGLETON).values("usage_refreshed_at").first()
+    return {
+        "weights": [
+            {
+                "name": k,
+                "label": WEIGHT_LABELS[k],
+                "default": base_w[k],
+                "value": stored["weights"].get(k, base_w[k]),
+            }
+            for k in D.DEFAULT_WEIGHTS
+        ],
+        "boosts": [
+            {
+                "name": k,
+                "label": BOOST_LABELS[k],
+                "default": base_b[k],
+                "value": stored["boosts"].get(k, base_b[k]),
+            }
+            for k in D.DEFAULT_BOOSTS
+        ],
+        "usage_refreshed_at": row["usage_refreshed_at"] if row else None,
+    }
+
+
+def _top_titles(actor: Any, q: str, limit: int) -> list[dict[str, Any]]:
+    visible = catalog_queryset(actor, "open")
+    hits, _mode = matching_hits(visible, q)
+    ids = [h.id for h in hits[:limit]]
+    titles = dict(visible.filter(id__in=ids).values_list("id", "title"))
+    return [
+        {"id": i, "title": titles[i], "score": round(h.score, 4)} for i, h in zip(ids, hits, strict=False)
+    ]
+
+
+def ranking_preview(
+    actor: Any, q: str, weights: dict[str, Any], boosts: dict[str, Any], limit: int = 10
+) -> dict[str, Any]:
+    """The top results for q with the current ranking and with the proposed one, nothing saved."""
+    q = (q or "").strip()[:64]
+    if not q:
+        return {"q": q, "current": [], "proposed": []}
+    clean_w, clean_b = D.clean_ranking(weights, boosts)
+    current = _top_titles(actor, q, limit)
+    with D.ranking_override(clean_w, clean_b):
+        proposed = _top_titles(actor, q, limit)
+    return {"q": q, "current": current, "proposed": proposed}

@@ -15,8 +15,8 @@ from kaifang.search import indexing
 from kaifang.search import permissions as perm
 from kaifang.search import text as T
 from kaifang.search.backends import get_backend
-from kaifang.search.documents import indexable_queryset, iter_docs
-from kaifang.search.models import IndexOutbox, Synonym
+from kaifang.search.documents import clean_ranking, indexable_queryset, iter_docs
+from kaifang.search.models import IndexOutbox, RankingSettings, Synonym
 
 
 def _require(allowed: bool) -> None:
@@ -86,3 +86,53 @@ def synonym_delete(*, actor: Any, synonym: Synonym) -> None:
         actor=_audit_actor(actor), action="synonym_delete", target=synonym, before={"terms": synonym.terms}
     )
     synonym.delete()
+
+
+@transaction.atomic
+def search_settings_update(*, actor: Any, weights: dict[str, Any], boosts: dict[str, Any]) -> RankingSettings:
+    """Replace the operators' field weights and boosts (names left out fall back to the defaults). The
+    audit event this writes moves every worker to the new ranking on its next query."""
+    _require(perm.can_search_settings_update(actor))
+    clean_w, clean_b = clean_ranking(weights, boosts)
+    row, _created = RankingSettings.objects.select_for_update().get_or_create(pk=RankingSettings.SINGLETON)
+    before = {"weights": row.weights, "boosts": row.boosts}
+    row.weights, row.boosts = clean_w, clean_b
+    row.updated_by = _audit_actor(actor)
+    row.save()
+    audit_record(
+        actor=_audit_actor(actor),
+        action="search_settings_update",
+        target=row,
+        before=before,
+        after={"weights": clean_w, "boosts": clean_b},
+    )
+    return row
+
+
+def search_usage_refresh(*, actor: Any, full: bool = False) -> dict[str, Any]:
+    """Fold use (data API calls and downloads) and quality into the index: the datasets called since the
+    last refresh, or all of them with `full`. Search stays online; the audit event renews cached pages."""
+    from django.utils import timezone
+
+    from kaifang.access.models import CallLog
+
+    _require(perm.can_search_usage_refresh(actor))
+    now = timezone.now()
+    row, _created = RankingSettings.objects.get_or_create(pk=RankingSettings.SINGLETON)
+    if full or row.usage_refreshed_at is None:
+        ids = set(indexable_queryset().values_list("id", flat=True))
+    else:
+        codes = CallLog.objects.filter(at__gte=row.usage_refreshed_at).values_list("dataset_code", flat=True)
+        ids = set(indexable_queryset().filter(code__in=codes.distinct()).values_list("id", flat=True))
+    # Entries leave the one-year window too; a full pass now and then (rebuild) picks those up.
+    indexing.reindex(ids)
+    with transaction.atomic():
+        RankingSettings.objects.filter(pk=row.pk).update(usage_refreshed_at=now)
+        result = {"refreshed": len(ids), "full": bool(full or row.usage_refreshed_at is None)}
+        audit_record(
+            actor=_audit_actor(actor),
+            action="search_usage_refresh",
+            target=("search.index", "usage"),
+            after=result,
+        )
+    return result

@@ -15,11 +15,29 @@ from typing import Any
 from django.db import connection, transaction
 
 from kaifang.search.backends.base import Hit, SearchBackend, boost_factor
-from kaifang.search.documents import SearchDoc
+from kaifang.search.documents import DEFAULT_WEIGHTS, SearchDoc, weights
 from kaifang.search.text import ParsedQuery, TermGroup
 
-# {D, C, B, A}, in PostgreSQL's order.
-RANK_WEIGHTS = "{0.15, 0.3, 0.5, 1.0}"
+# {D, C, B, A}, in PostgreSQL's order, for the default field weights.
+_DEFAULT_CLASS = (0.15, 0.3, 0.5, 1.0)
+# The fields in each class; a class follows the heaviest of its fields.
+CLASSES = (("abstract",), ("fields", "en"), ("tags", "dept", "region", "domain"), ("title", "code", "py"))
+
+
+def rank_weights() -> str:
+    """The class weights for the operators' field weights: each default scaled by how much its heaviest
+    field changed, then all scaled into 0..1 (ts_rank refuses weights above 1)."""
+    w = weights()
+    scaled = [
+        d * max(w[f] for f in fields) / max(DEFAULT_WEIGHTS[f] for f in fields)
+        for d, fields in zip(_DEFAULT_CLASS, CLASSES, strict=True)
+    ]
+    top = max(max(scaled), 1e-6)
+    if top > 1.0:
+        scaled = [s / top for s in scaled]
+    return "{" + ", ".join(f"{s:.4f}" for s in scaled) + "}"
+
+
 BATCH = 2000
 
 
@@ -118,7 +136,7 @@ class PostgresBackend(SearchBackend):
             "LIMIT %s"
         )
         with connection.cursor() as cur:
-            cur.execute(sql, [RANK_WEIGHTS, tsquery, limit])
+            cur.execute(sql, [rank_weights(), tsquery, limit])
             rows = cur.fetchall()
         today = datetime.date.today().toordinal()
         hits = [Hit(int(i), float(r) * boost_factor(d, q, u, today), int(v)) for i, v, r, d, q, u in rows]

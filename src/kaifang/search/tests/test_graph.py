@@ -89,3 +89,42 @@ def test_graph_focus_shows_a_dataset_with_its_related_ones(client, linked):
     assert "企业内部核查记录" not in names
     html = client.get(f"/graph/?focus={linked['firms'].code}").content.decode()
     assert "/api/v1/graph?focus=" in html
+
+
+@pytest.fixture
+def app_on_firms(client, login, personas, linked):
+    """A published scenario application over the firms and credit datasets, and a draft one."""
+    login(personas["officer"])
+    codes = [linked["firms"].code, linked["credit"].code]
+    body = {"title": "企业信用画像", "summary": "普惠金融风控。", "scenario": "SC11", "datasets": codes}
+    pk = client.post("/api/v1/scenarios", body, content_type="application/json").json()["id"]
+    draft = body | {"title": "草稿应用", "datasets": codes[:1]}
+    client.post("/api/v1/scenarios", draft, content_type="application/json")
+    login(personas["reviewer"])
+    client.post(f"/api/v1/scenarios/{pk}/publish")
+    client.logout()
+    return pk
+
+
+def test_graph_has_published_applications_linked_to_their_datasets(client, linked, app_on_firms):
+    g = client.get("/api/v1/graph").json()
+    assert g["categories"][-1] == "application"
+    apps = [n for n in g["nodes"] if n["id"].startswith("application:")]
+    assert [(n["name"], n["url"], n["category"]) for n in apps] == [
+        ("企业信用画像", f"/applications/{app_on_firms}/", g["categories"].index("application"))
+    ]
+    used = {link["source"] for link in g["links"] if link["target"] == f"application:{app_on_firms}"}
+    assert used == {f"dataset:{linked['firms'].code}", f"dataset:{linked['credit'].code}"}
+    assert all(link["kind"] == "used_by" for link in g["links"] if link["target"].startswith("application:"))
+    # Narrowed to one application: only the datasets it uses (and their neighbours).
+    g = client.get(f"/api/v1/graph?app={app_on_firms}").json()
+    names = {n["name"] for n in g["nodes"] if n["id"].startswith("dataset:")}
+    assert names == {"市场主体登记信息", "企业信用评价结果"}
+    assert client.get("/api/v1/graph?app=999999").json()["nodes"] == []
+    html = client.get(f"/graph/?app={app_on_firms}").content.decode()
+    assert f'data-api="/api/v1/graph?app={app_on_firms}"' in html and "企业信用画像" in html
+
+
+def test_graph_without_published_applications_has_no_application_nodes(client, linked):
+    g = client.get("/api/v1/graph").json()
+    assert not [n for n in g["nodes"] if n["id"].startswith("application:")]
