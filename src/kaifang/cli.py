@@ -208,6 +208,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         result = services.search_index_rebuild(actor=COMMAND_LINE)
         print(f"索引已重建 (index rebuilt): {result['indexed']} datasets in {result['seconds']}s")
         return 0
+    if args.search_command == "refresh-usage":
+        result = services.search_usage_refresh(actor=COMMAND_LINE, full=args.full)
+        print(f"使用统计已计入排序 (use and quality refreshed): {result['refreshed']} datasets")
+        return 0
     status = selectors.index_status()
     print(
         f"后端 (backend) {status['backend']}: 待处理 pending {status['pending']}, 缺失 missing {status['missing']}, "
@@ -277,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_search)
     rebuild = ssub.add_parser("rebuild", help="rebuild the index beside the live one, then switch")
     rebuild.set_defaults(func=cmd_search)
+    usage = ssub.add_parser("refresh-usage", help="fold data API calls, downloads and quality into the ranking")
+    usage.add_argument("--full", action="store_true", help="every dataset, not only those called since last time")
+    usage.set_defaults(func=cmd_search)
     evaluate = ssub.add_parser("evaluate", help="nDCG@10 and recall@10 on the judged query set")
     evaluate.add_argument("--backend", default="embedded", choices=["embedded", "postgres"])
     evaluate.add_argument("--json", action="store_true")
