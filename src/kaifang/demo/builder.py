@@ -191,6 +191,9 @@ def build_demo(*, stdout: Any = None, scale: float = 1.0) -> dict[str, Any]:
     from kaifang.tabular.bootstrap import ingest_demo_files
 
     result["tables"] = ingest_demo_files(stdout=stdout)["tables"]  # the demo files as published tables
+    from kaifang.scenarios.demo import build_demo_applications
+
+    result["applications"] = build_demo_applications(stdout=stdout)  # SC1-SC16, linked to their datasets
     from kaifang.search.permissions import COMMAND_LINE
     from kaifang.search.services import search_index_rebuild
 

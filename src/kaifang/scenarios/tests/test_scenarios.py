@@ -181,3 +181,20 @@ def test_a_dataset_closed_later_drops_out_of_the_application(client, login, pers
     cs.dataset_withdraw(actor=personas["reviewer"], dataset=data["parking"], reason="停止更新")
     titles = [d["title"] for d in client.get(f"/api/v1/scenarios/{published}").json()["datasets"]]
     assert titles == ["公交线路信息"]
+
+
+def test_demo_applications_link_the_datasets_that_exist(client, personas, make_dataset):
+    from kaifang.scenarios.demo import APPLICATIONS, build_demo_applications
+
+    assert sorted({a[0] for a in APPLICATIONS}, key=lambda c: int(c[2:])) == [f"SC{i}" for i in range(1, 17)]
+    make_dataset(title="公交线路信息", domain="transport")
+    make_dataset(title="公共停车场（库）名录", domain="transport")
+    make_dataset(title="医疗机构名录", domain="health")
+    assert build_demo_applications() == 2
+    assert build_demo_applications() == 0  # once only
+    body = client.get("/api/v1/scenarios").json()
+    by_scenario = {a["scenario"]: a for a in body["results"]}
+    assert set(by_scenario) == {"SC5", "SC8"}
+    assert by_scenario["SC5"]["provider"] == "enterprise" and by_scenario["SC5"]["is_sample"]
+    assert [d["title"] for d in by_scenario["SC5"]["datasets"]] == ["公交线路信息", "公共停车场（库）名录"]
+    assert by_scenario["SC8"]["provider"] == "咸宁市交通运输局"
