@@ -219,11 +219,20 @@ def _is_valid_utf8_with_non_ascii(path: Path) -> bool:
     return True
 
 
-def transcode(path: Path, encoding: str, dest: Path | None, progress: Progress | None = None) -> None:
-    """Decode the whole file strictly in chunks (constant memory) and, if `dest` is given, write UTF-8 there."""
+def transcode(
+    path: Path,
+    encoding: str,
+    dest: Path | None,
+    progress: Progress | None = None,
+    max_line: int | None = None,
+) -> None:
+    """Decode the whole file strictly in chunks (constant memory) and, if `dest` is given, write UTF-8 there.
+    With `max_line` (CSV and TSV), a line longer than that many characters is refused as soon as the pass
+    reaches that far into it, not after reading a 1 GB line to its end."""
     total = max(path.stat().st_size, 1)
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     consumed = 0
+    line_no, line_len = 1, 0
     out = open(dest, "w", encoding="utf-8", newline="") if dest is not None else None
     try:
         with open(path, "rb") as fh:
@@ -247,6 +256,8 @@ def transcode(path: Path, encoding: str, dest: Path | None, progress: Progress |
                         code="bad_encoding",
                         details={"offset": offset, "encoding": encoding},
                     ) from exc
+                if max_line is not None and text:
+                    line_no, line_len = _check_lines(text, line_no, line_len, max_line)
                 if out is not None and text:
                     out.write(text)
                 if final:
@@ -257,6 +268,52 @@ def transcode(path: Path, encoding: str, dest: Path | None, progress: Progress |
     finally:
         if out is not None:
             out.close()
+
+
+def _check_lines(text: str, line_no: int, line_len: int, max_line: int) -> tuple[int, int]:
+    """Carry (line number, length so far) of the current line across a chunk; refuse an over-long line."""
+    first = text.find("\n")
+    if first < 0:
+        if line_len + len(text) > max_line:
+            raise _line_too_long(line_no, max_line)
+        return line_no, line_len + len(text)
+    if line_len + first > max_line:
+        raise _line_too_long(line_no, max_line)
+    last = text.rfind("\n")
+    start = _long_line(text, first + 1, last, max_line)
+    if start is not None:
+        raise _line_too_long(line_no + text.count("\n", 0, start), max_line)
+    line_no, line_len = line_no + text.count("\n"), len(text) - last - 1
+    if line_len > max_line:
+        raise _line_too_long(line_no, max_line)
+    return line_no, line_len
+
+
+def _long_line(text: str, lo: int, hi: int, max_line: int) -> int | None:
+    """Start of the first line longer than `max_line` among the whole lines in text[lo:hi] (hi is a newline).
+    Any such line covers a whole window of max_line/2 without a newline, so only windows are searched (a few
+    `find` calls per 16 MB chunk), and a line is measured only where a window has none."""
+    step = max(max_line // 2, 1)
+    p = lo
+    while p + step <= hi:
+        if text.find("\n", p, p + step) >= 0:
+            p += step
+            continue
+        start = text.rfind("\n", 0, p) + 1
+        end = text.find("\n", p, hi + 1)
+        if end - start > max_line:
+            return start
+        p = end + 1
+    return None
+
+
+def _line_too_long(line_no: int, max_line: int) -> IngestError:
+    return IngestError(
+        _("第 %(line)s 行过长（超过 %(mb)s MB），文件可能不是表格或已损坏，已拒绝。")
+        % {"line": line_no, "mb": max(max_line // (1024 * 1024), 1)},
+        code="line_too_long",
+        details={"line": line_no},
+    )
 
 
 # --- readers into the VARCHAR staging table -------------------------------------------------------------------
@@ -578,12 +635,18 @@ def run_ingest(
                     % {"enc": claimed.upper()},
                     code="bad_encoding",
                 )
+            max_line = (
+                int(getattr(settings, "KAIFANG_MAX_LINE_BYTES", 8 * 1024 * 1024))
+                if fmt in ("csv", "tsv")
+                else None
+            )
             if used_encoding == "utf-8":
-                transcode(path, "utf-8", None, progress)  # validate only; DuckDB reads the original
+                # Validate only; DuckDB reads the original.
+                transcode(path, "utf-8", None, progress, max_line=max_line)
                 text_path = path
             else:
                 text_path = work / "utf8.txt"
-                transcode(path, used_encoding, text_path, progress)
+                transcode(path, used_encoding, text_path, progress, max_line=max_line)
         elif fmt == "xlsx":
             text_path = work / "sheet.csv"
             _xlsx_to_csv(path, text_path)
