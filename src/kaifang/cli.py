@@ -304,6 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-migrate", action="store_true", help=argparse.SUPPRESS)
     worker.set_defaults(func=cmd_worker)
 
+    from kaifang.privacy.cli import add_parser as add_privacy_parser
+
+    add_privacy_parser(sub, _setup)
+
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

@@ -147,10 +147,20 @@ APPLICATIONS: list[tuple[str, str, str, str, list[str]]] = [
 ]
 
 
+def _newest(actor: Any, title: str) -> Any:
+    """The open dataset with this title, or the newest yearly edition of it (2025年…)."""
+    from django.db.models import Q
+
+    from kaifang.catalog.permissions import catalog_queryset
+
+    qs = catalog_queryset(actor, "open").select_related("department")
+    edition = Q(title__endswith=f"年{title}", title__regex=r"^[0-9]{4}年")
+    return qs.filter(Q(title=title) | edition).order_by("-title").first()
+
+
 def build_demo_applications(stdout: Any = None) -> int:
     """Create and publish the demo applications whose datasets exist and are open; returns how many."""
     from kaifang.accounts.models import User
-    from kaifang.catalog.permissions import catalog_queryset
     from kaifang.scenarios import services
     from kaifang.scenarios.models import ScenarioApplication
 
@@ -160,11 +170,7 @@ def build_demo_applications(stdout: Any = None) -> int:
     made = 0
     for scenario, title, summary, provider, titles in APPLICATIONS:
         actor = users["enterprise"] if provider == "enterprise" else users["operator"]
-        found = {
-            d.title: d
-            for d in catalog_queryset(actor, "open").filter(title__in=titles).select_related("department")
-        }
-        datasets = [found[t] for t in titles if t in found]
+        datasets = [d for d in (_newest(actor, t) for t in titles) if d is not None]
         if not datasets:
             continue
         data = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Length
 
 from kaifang.core.errors import NotFound
 from kaifang.scenarios.models import Scenario, ScenarioApplication
@@ -22,7 +23,7 @@ def scenarios_for(
         qs = qs.filter(scenario=scenario)
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(summary__icontains=q))
-    return qs.order_by("scenario", "id")
+    return qs.order_by(Length("scenario"), "scenario", "id")  # SC2 before SC10
 
 
 def scenario_counts(actor: Any) -> list[dict[str, Any]]:
@@ -70,7 +71,7 @@ def published_for_dataset(dataset: Any) -> list[ScenarioApplication]:
     return list(
         ScenarioApplication.objects.filter(datasets=dataset, status=ScenarioApplication.Status.PUBLISHED)
         .select_related("provider_department", "provider_user")
-        .order_by("scenario", "id")
+        .order_by(Length("scenario"), "scenario", "id")
     )
 
 

@@ -14,7 +14,6 @@ from kaifang.tabular import query as Q
 from kaifang.tabular.engine import TableEngine
 from kaifang.tabular.models import TableVersion, Upload
 from kaifang.tabular.permissions import columns_visible_to, may_read_data, may_read_unpublished
-from kaifang.tabular.store import get_store
 
 EXACT_TOTAL_ROWS = 500_000
 
@@ -52,14 +51,21 @@ def get_version_for(actor: Any, dataset: Dataset, number: Any = None) -> TableVe
             )
     if version is None:
         raise NotFound(_("该数据资源尚无可查询的数据版本。"))
-    return version
+    return as_served(version, actor)
+
+
+def as_served(version: TableVersion, actor: Any, *, strict: bool = True) -> TableVersion:
+    """Readers get the version's open (masked) object and its schema and profile (privacy app, P8)."""
+    from kaifang.privacy import openversion
+
+    return openversion.as_served(version, actor, strict=strict)
 
 
 def get_version_by_number(actor: Any, dataset: Dataset, number: int) -> TableVersion:
     version = versions_for(actor, dataset).filter(number=number).first()
     if version is None:
         raise NotFound()
-    return version
+    return as_served(version, actor, strict=False)
 
 
 def get_upload_for(actor: Any, upload_id: Any) -> Upload:
@@ -75,7 +81,9 @@ def get_upload_for(actor: Any, upload_id: Any) -> Upload:
 
 
 def _tables(version: TableVersion) -> dict[str, Path]:
-    return {Q.TABLE: get_store().local_path(version.store_key)}
+    from kaifang.privacy.openversion import served_path
+
+    return {Q.TABLE: served_path(version)}
 
 
 def build_spec(actor: Any, dataset: Dataset, version: TableVersion, params: Any) -> Q.Spec:
@@ -228,6 +236,7 @@ def version_diff(actor: Any, dataset: Dataset, number: int, against: int | None 
     if old is None or not new.store_key:
         raise NotFound(_("没有可比较的版本。"))
     visible_new = {c["name"] for c in columns_visible_to(actor, dataset, new)}
+    old = as_served(old, actor)
     visible_old = {c["name"] for c in columns_visible_to(actor, dataset, old)}
     new_cols = [c for c in new.column_names if c in visible_new]
     old_cols = [c for c in old.column_names if c in visible_old]
@@ -254,15 +263,169 @@ def version_diff(actor: Any, dataset: Dataset, number: int, against: int | None 
         f"count(*) FILTER (WHERE a._id IS NOT NULL AND b._id IS NOT NULL AND ({changed})) "
         f"FROM old_t AS a FULL OUTER JOIN new_t AS b ON {on}"
     )
-    store = get_store()
     row = (
         TableEngine(time_limit=60)
         .query(
             sql,
-            tables={"old_t": store.local_path(old.store_key), "new_t": store.local_path(new.store_key)},
+            tables={"old_t": _tables(old)[Q.TABLE], "new_t": _tables(new)[Q.TABLE]},
             max_rows=1,
         )
         .rows[0]
     )
     out.update(rows_added=row[0], rows_removed=row[1], rows_changed=row[2])
     return out
+
+
+MAP_CELLS = 40  # grid cells across the larger side of the view: ~15-25 px per cell on a preview map
+MAP_MAX_CELLS = 128
+MAP_MAX_CLUSTERS = 5000
+
+
+def _bbox(raw: str | None, fallback: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    if not raw:
+        return fallback
+    try:
+        w, s, e, n = (float(x) for x in raw.split(","))
+    except ValueError:
+        raise Q.bad("bbox", _("bbox 需要四个以逗号分隔的数值：西,南,东,北。")) from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise Q.bad("bbox", _("bbox 超出经纬度范围，或西大于东、南大于北。"))
+    return w, s, e, n
+
+
+def _profile_bounds(version: TableVersion, lon: str, lat: str) -> tuple[float, float, float, float]:
+    """The data's extent from the stored profile (min/max per column), so the first view costs no query."""
+    try:
+        plon, plat = version.profile[lon], version.profile[lat]
+        w, e, s, n = float(plon["min"]), float(plon["max"]), float(plat["min"]), float(plat["max"])
+    except (KeyError, TypeError, ValueError):
+        return -180.0, -90.0, 180.0, 90.0
+    w, e, s, n = max(w, -180.0), min(e, 180.0), max(s, -90.0), min(n, 90.0)
+    if not (w <= e and s <= n):
+        return -180.0, -90.0, 180.0, 90.0
+    return w, s, e, n
+
+
+def table_map(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
+    """Points of a table with coordinates, clustered on the server into a grid over the view (`bbox`), so
+    the payload is bounded by the grid, never by the table: at most `cells`² clusters whatever the row
+    count. The cell size is a power of two in degrees, so cells stay put while the map pans. A cluster of
+    one is a point. The data API's filters and the grant's row scope apply, as for /data."""
+    import math
+
+    version = get_version_for(actor, dataset, params.get("version"))
+    rest = params.copy()
+    bbox_raw = rest.pop("bbox", [""])[-1]
+    cells_raw = rest.pop("cells", [""])[-1]
+    spec = build_spec(actor, dataset, version, rest)
+    lonlat = coordinate_columns(spec.columns)
+    if lonlat is None:
+        raise Q.bad("bbox", _("该数据没有经纬度列，不能显示地图。"))
+    lon, lat = lonlat
+    bounds = _profile_bounds(version, lon, lat)
+    w, s, e, n = _bbox(bbox_raw, bounds)
+    cells = Q._int(cells_raw, "cells", MAP_CELLS, 4, MAP_MAX_CELLS)
+    span = max(e - w, n - s, 1e-9)
+    size = 2.0 ** math.ceil(math.log2(span / cells))
+    from kaifang.tabular.engine import quote_ident
+
+    x, y = (f"TRY_CAST({quote_ident(c)} AS DOUBLE)" for c in lonlat)
+    where = [f"{x} BETWEEN ? AND ?", f"{y} BETWEEN ? AND ?", *spec.where]
+    # Identifiers are the schema's own column names, quoted; every value is bound.
+    sql = (
+        f"SELECT avg({x}) AS lon, avg({y}) AS lat, count(*) AS n FROM {Q.TABLE} "  # noqa: S608
+        f"WHERE {' AND '.join(where)} GROUP BY floor({x} / ?), floor({y} / ?) ORDER BY n DESC LIMIT ?"
+    )
+    result = TableEngine().query(
+        sql,
+        [w, e, s, n, *spec.params, size, size, MAP_MAX_CLUSTERS + 1],
+        tables=_tables(version),
+        max_rows=MAP_MAX_CLUSTERS + 1,
+    )
+    rows = result.rows[:MAP_MAX_CLUSTERS]
+    return {
+        "dataset": dataset.code,
+        "version": version.number,
+        "lon": lon,
+        "lat": lat,
+        "bbox": [w, s, e, n],
+        "data_bounds": list(bounds),
+        "cell": size,
+        "points": sum(r[2] for r in rows),
+        "clusters": [[round(r[0], 6), round(r[1], 6), r[2]] for r in rows],
+        "truncated": len(result.rows) > MAP_MAX_CLUSTERS,
+        "elapsed_ms": result.elapsed_ms,
+    }
+
+
+def _num_label(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:.4g}"
+
+
+def profile_charts(version: TableVersion, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the column profile charts draw, from the profile stored with the version (no query): per
+    visible column its null share and either a histogram (numbers, dates) or its top values (text)."""
+    rows = version.row_count or 0
+    out = []
+    for c in columns:
+        p = version.profile.get(c["name"]) or {}
+        nulls = int(p.get("nulls") or 0)
+        item: dict[str, Any] = {
+            "name": c["name"],
+            "type": c.get("type", ""),
+            "nulls": nulls,
+            "null_pct": round(100 * nulls / rows, 1) if rows else 0.0,
+            "distinct": p.get("distinct"),
+            "kind": "",
+            # Top values of a column where every value is different (a code, a name) say nothing.
+            "unique": bool(p.get("top")) and max(n for _v, n in p["top"]) <= 1,
+            "labels": [],
+            "values": [],
+        }
+        hist = p.get("histogram")
+        if hist:
+            numeric = all(isinstance(b[0], int | float) for b in hist)
+            item["kind"] = "histogram"
+            item["labels"] = [
+                f"{_num_label(lo)}–{_num_label(hi)}" if numeric else f"{lo}–{hi}" for lo, hi, _n in hist
+            ]
+            item["values"] = [n for _lo, _hi, n in hist]
+        elif p.get("top") and max(n for _v, n in p["top"]) > 1:
+            item["kind"] = "top"
+            item["labels"] = [str(v)[:40] for v, _n in p["top"]]
+            item["values"] = [n for _v, n in p["top"]]
+        item["rows"] = list(zip(item["labels"], item["values"], strict=True))
+        item["json"] = json.dumps({"labels": item["labels"], "values": item["values"]}, ensure_ascii=False)
+        out.append(item)
+    return out
+
+
+def sample_for(actor: Any, dataset: Dataset) -> Any:
+    """The public sample of a dataset the actor can see (anyone: it passed the privacy gate); NotFound if
+    there is none."""
+    from kaifang.tabular.models import TableSample
+
+    sample = TableSample.objects.select_related("version").filter(dataset=dataset).first()
+    if sample is None:
+        raise NotFound(_("该数据资源尚无样本数据集。"))
+    return sample
+
+
+def sample_path(sample: Any) -> Path:
+    from kaifang.tabular.store import get_store
+
+    return get_store().local_path(sample.store_key)
+
+
+def sample_rows(sample: Any, limit: int = 20) -> dict[str, Any]:
+    """The first rows of a sample for the page."""
+    from kaifang.tabular.engine import quote_ident
+
+    select = ", ".join(quote_ident(n) for n in sample.column_names)
+    # Names from the sample's own schema, quoted; a sample is small and written in source order.
+    sql = f"SELECT {select} FROM {Q.TABLE} LIMIT ?"  # noqa: S608
+    result = TableEngine().query(sql, [limit], tables={Q.TABLE: sample_path(sample)}, max_rows=limit)
+    return {
+        "columns": sample.schema,
+        "rows": [[Q.plain(v) for v in r] for r in result.rows],
+    }

@@ -174,16 +174,25 @@ def _make_current(*, actor: Any, version: TableVersion) -> None:
     version.is_current = True
 
 
-@transaction.atomic
 def table_version_publish(*, actor: Any, version: TableVersion, reason: str = "") -> TableVersion:
-    """Make a validated version the one the public is served, after the privacy gate."""
+    """Make a validated version the one the public is served, after the privacy gate. The gate writes the
+    open (masked) version and records its decision in a transaction of its own, before this one, so a
+    refusal stays on record with the version."""
     _require(perm.can_table_version_publish(actor, version))
+    version = TableVersion.objects.select_related("dataset").get(pk=version.pk)
+    if version.state != TableVersion.State.VALIDATED:
+        raise InvalidTransition(_("只有已校验待发布的版本可以发布。"))
+    refusals = gate.privacy_gate(version, actor=actor)
+    if refusals:
+        raise ValidationFailed(_("未通过隐私审查，不能发布。"), code="privacy_gate", details=refusals)
+    with transaction.atomic():
+        return _publish(actor=actor, version=version, reason=reason)
+
+
+def _publish(*, actor: Any, version: TableVersion, reason: str) -> TableVersion:
     version = TableVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
     if version.state != TableVersion.State.VALIDATED:
         raise InvalidTransition(_("只有已校验待发布的版本可以发布。"))
-    refusals = gate.privacy_gate(version)
-    if refusals:
-        raise ValidationFailed(_("未通过隐私审查，不能发布。"), code="privacy_gate", details=refusals)
     previous = TableVersion.objects.filter(dataset_id=version.dataset_id, is_current=True).first()
     _make_current(actor=actor, version=version)
     version.state = TableVersion.State.PUBLISHED

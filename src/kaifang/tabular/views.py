@@ -86,6 +86,12 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "tabular/_preview.html", {"ds": ds, "slug": slug, **_preview(request, ds)})
 
 
+    if served is not None and ctx["may_read"]:
+        try:
+            served = selectors.as_served(served, request.user)  # the open (masked) object's columns
+        except DomainError as exc:
+            ctx["served_error"] = exc.message
+            served = None
 @require_POST
 @staff_required
 def version_action(request: HttpRequest, slug: str, number: int, action: str) -> HttpResponse:

@@ -190,11 +190,14 @@ def test_demo_applications_link_the_datasets_that_exist(client, personas, make_d
     make_dataset(title="公交线路信息", domain="transport")
     make_dataset(title="公共停车场（库）名录", domain="transport")
     make_dataset(title="医疗机构名录", domain="health")
-    assert build_demo_applications() == 2
+    make_dataset(title="2025年国民经济主要统计数据")
+    assert build_demo_applications() == 3
     assert build_demo_applications() == 0  # once only
     body = client.get("/api/v1/scenarios").json()
     by_scenario = {a["scenario"]: a for a in body["results"]}
-    assert set(by_scenario) == {"SC5", "SC8"}
+    assert list(by_scenario) == ["SC1", "SC5", "SC8"]
+    # A yearly topic links its edition.
+    assert [d["title"] for d in by_scenario["SC1"]["datasets"]] == ["2025年国民经济主要统计数据"]
     assert by_scenario["SC5"]["provider"] == "enterprise" and by_scenario["SC5"]["is_sample"]
     assert [d["title"] for d in by_scenario["SC5"]["datasets"]] == ["公交线路信息", "公共停车场（库）名录"]
     assert by_scenario["SC8"]["provider"] == "咸宁市交通运输局"
