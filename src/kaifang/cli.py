@@ -52,7 +52,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {username:<16} {password:<20} {role}")
     if args.no_serve:
         return 0
-    return _serve(args.host, args.port, args.workers)
+    from kaifang.feeds.cli import start_simulator, stop_simulator
+
+    simulator = start_simulator()  # the demo's feeds keep moving while it is served, and stop with it
+    try:
+        return _serve(args.host, args.port, args.workers)
+    finally:
+        stop_simulator(simulator)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -307,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     from kaifang.privacy.cli import add_parser as add_privacy_parser
 
     add_privacy_parser(sub, _setup)
+
+    from kaifang.feeds.cli import add_parser as add_feeds_parser
+
+    add_feeds_parser(sub, _setup)
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -191,6 +191,9 @@ def build_demo(*, stdout: Any = None, scale: float = 1.0) -> dict[str, Any]:
     from kaifang.tabular.bootstrap import ingest_demo_files
 
     result["tables"] = ingest_demo_files(stdout=stdout)["tables"]  # the demo files as published tables
+    from kaifang.feeds.simulator import seed_demo_feeds
+
+    result["feeds"] = seed_demo_feeds(stdout=stdout)  # hospital beds, bus arrivals, parking: first snapshots
     from kaifang.scenarios.demo import build_demo_applications
 
     result["applications"] = build_demo_applications(stdout=stdout)  # SC1-SC16, linked to their datasets
@@ -558,6 +561,9 @@ class _Builder:
         _n, group, _size = synthetic.plan_rows(names, genre, 100, p.region_code != CITY_CODE)
         if group in names[1:]:
             fields[names.index(group)]["is_primary_key"] = True
+        if opts.get("pk"):  # a composite key named by the topic (a feed's row per hospital and ward)
+            for f in fields:
+                f["is_primary_key"] = f["name"] in opts["pk"].split()
         for f in fields:
             if openness == "u" and f["sensitivity_grade"] == "G3":
                 f["sensitivity_grade"] = "G2"

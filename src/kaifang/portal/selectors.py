@@ -99,15 +99,17 @@ def pending_diff(ds: Dataset) -> dict[str, Any]:
 
 
 def data_services(actor: Any, page: int = 1, per_page: int = 30) -> dict[str, Any]:
-    """数据服务: every open dataset whose table is queryable through the data API, newest first."""
+    """数据服务: every open dataset whose table is queryable through the data API or that has a live feed,
+    newest first."""
     from django.core.paginator import Paginator
+    from django.db.models import Q
 
     from kaifang.catalog.permissions import catalog_queryset
 
     qs = (
         catalog_queryset(actor, "open")
-        .filter(table_versions__is_current=True)
-        .select_related("department", "domain")
+        .filter(Q(table_versions__is_current=True) | Q(feed__row_count__gt=0))
+        .select_related("department", "domain", "feed")
         .order_by("-publish_date", "-id")
         .distinct()
     )

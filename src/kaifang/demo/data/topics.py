@@ -7,7 +7,8 @@ A topic is (title, domain, genre, frequency, openness, format, fields, options).
 - fields: space-separated names; the first is the primary key. "name:C18" overrides the inferred type and
   length, "name!3" / "name!4" sets the grade (G3 is opened only conditionally, G4 is withheld).
 - options: y (number of yearly editions, newest 2025), d (requirement D1-D5 it covers), cond (open
-  condition), legal (basis for not opening), tags, theme, so (service objects), cat (resource category).
+  condition), legal (basis for not opening), tags, theme, so (service objects), cat (resource category),
+  pk (the primary key's field names when it is not the first field alone, e.g. a feed's hospital and ward).
 County topics use {r} for the county's name.
 """
 
@@ -803,7 +804,7 @@ CITY_TOPICS = {
             "realtime",
             "u",
             "feed",
-            "停车场编号 停车场名称 泊位总数 空闲泊位数 饱和度 更新时间",
+            "停车场编号 停车场名称 泊位总数 空闲泊位数 饱和度:N8 更新时间",
             {"d": "D2", "tags": "停车场监测,实时数据"},
         ),
         (
@@ -978,7 +979,7 @@ CITY_TOPICS = {
             "u",
             "feed",
             "线路编号 站点名称 车辆编号 预计到站时间 距离站数 更新时间",
-            {"d": "D2", "tags": "实时公交"},
+            {"d": "D2", "tags": "实时公交", "pk": "线路编号 站点名称"},
         ),
         (
             "公交车辆实时位置信息",
@@ -1868,7 +1869,7 @@ CITY_TOPICS = {
             "u",
             "feed",
             "医院名称 科室名称 核定床位数 空闲床位数 床位使用率 更新时间",
-            {"d": "D1", "tags": "实时床位"},
+            {"d": "D1", "tags": "实时床位", "pk": "医院名称 科室名称"},
         ),
         (
             "医院门诊实时就诊人流",

@@ -108,7 +108,7 @@ def test_small_demo_city(client, demo_home: Path) -> None:
     assert ResponsibilityItem.objects.filter(dataset__isnull=True, due_date__lt=ANCHOR).exists()
 
     # Tabular files exist, match their checksums, and carry no identity numbers.
-    dists = list(Distribution.objects.select_related("dataset"))
+    dists = list(Distribution.objects.filter(kind="file").select_related("dataset"))
     assert len(dists) >= 20
     for dist in dists:
         slug = slug_for_code(dist.dataset.code)
@@ -128,6 +128,14 @@ def test_small_demo_city(client, demo_home: Path) -> None:
             for line in lines[1:20]:
                 cells = line.split(",")
                 assert 113.55 <= float(cells[lon]) <= 114.60 and 29.05 <= float(cells[lat]) <= 30.05
+
+    # The demo feeds (hospital beds, bus arrivals, parking) start with a snapshot each; the simulator moves them.
+    from kaifang.feeds.models import Feed
+    from kaifang.feeds.simulator import DEMO_FEEDS
+
+    assert sorted(Feed.objects.filter(row_count__gt=0).values_list("dataset__title", flat=True)) == sorted(
+        DEMO_FEEDS
+    )
 
     # Building again changes nothing.
     datasets, users = Dataset.objects.count(), User.objects.count()

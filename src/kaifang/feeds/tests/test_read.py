@@ -257,3 +257,11 @@ def test_live_view_of_a_missing_dataset(client):
 def test_no_feed_panel_on_datasets_that_are_not_feeds(client, make_dataset):
     ds = make_dataset("published")
     assert "/live/" not in client.get(f"/datasets/{slug_for_code(ds.code)}/").content.decode()
+
+
+def test_the_data_services_catalog_lists_live_feeds(client, feed_dataset, push):
+    ds = feed_dataset(title="停车场实时泊位监测")
+    assert "停车场实时泊位监测" not in client.get("/services/").content.decode()  # nothing pushed yet
+    push(ds, [row()])
+    html = client.get("/services/").content.decode()
+    assert "停车场实时泊位监测" in html and 'badge live">实时' in html

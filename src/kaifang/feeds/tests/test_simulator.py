@@ -1,0 +1,92 @@
+"""The demo feed simulator: first snapshots, rounds of changes through feed_push, restart, the command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kaifang.core.models import AuditEvent
+from kaifang.demo.synthetic import parse_field
+from kaifang.feeds.models import Feed
+from kaifang.feeds.simulator import DEMO_FEEDS, KEYS, Simulator
+from kaifang.feeds.tests.conftest import url
+
+pytestmark = pytest.mark.django_db
+COLUMNS = {
+    "beds": "医院名称 科室名称 核定床位数 空闲床位数 床位使用率 更新时间",
+    "bus": "线路编号 站点名称 车辆编号 预计到站时间 距离站数 更新时间",
+    "parking": "停车场编号 停车场名称 泊位总数 空闲泊位数 饱和度:N8 更新时间",
+}
+
+
+@pytest.fixture
+def demo_feeds(feed_dataset: Any) -> list[tuple[Any, str]]:
+    """The three demo feeds as the demo builder declares them (same topics, types and keys)."""
+    out = []
+    for title, kind in DEMO_FEEDS.items():
+        fields = [parse_field(tok, i) for i, tok in enumerate(COLUMNS[kind].split(), start=1)]
+        for f in fields:
+            f["is_primary_key"] = f["name"] in KEYS[kind]
+        out.append((feed_dataset(title=title, fields=fields), kind))
+    return out
+
+
+def test_seed_then_ticks_move_every_feed(client, personas, demo_feeds):
+    sim = Simulator(personas["officer"], demo_feeds)
+    assert sim.seed() == 3
+    cursors = {}
+    for ds, kind in demo_feeds:
+        latest = client.get(url(ds, "latest"), {"limit": 1000}).json()
+        assert latest["row_count"] == {"beds": 30, "bus": 20, "parking": 12}[kind]
+        cursors[ds.code] = (latest["cursor"], latest["rows"])
+    for _ in range(3):
+        assert sim.tick() > 0
+    for ds, _kind in demo_feeds:
+        cursor, before = cursors[ds.code]
+        changes = client.get(url(ds, "changes"), {"since": cursor}).json()
+        assert changes["changes"], ds.title
+        after = client.get(url(ds, "latest"), {"limit": 1000}).json()["rows"]
+        assert after != before and len(after) == len(before)  # rows changed, none added or lost
+    # One audit event per batch: a seed and three rounds for each of the three feeds.
+    assert AuditEvent.objects.filter(action="feed.push").count() == 12
+
+
+def test_bus_arrivals_count_down_and_wrap(personas, demo_feeds):
+    sim = Simulator(personas["officer"], demo_feeds)
+    sim.seed()
+    bus = next(s for s in sim.feeds if s.kind == "bus")
+    for _ in range(30):
+        sim.tick()
+    assert all(0 <= int(r["距离站数"]) <= 7 for r in bus.rows.values())
+    assert all(r["车辆编号"].startswith("XN") for r in bus.rows.values())
+
+
+def test_a_restarted_simulator_continues_from_the_feed(personas, demo_feeds):
+    Simulator(personas["officer"], demo_feeds).seed()
+    batches = Feed.objects.order_by("id").values_list("batch_count", flat=True)
+    again = Simulator(personas["officer"], demo_feeds)
+    assert again.seed() == 0 and list(batches) == [1, 1, 1]
+    assert all(len(s.rows) > 0 for s in again.feeds)
+
+
+def test_the_simulate_command_runs_a_few_rounds(demo_feeds, departments, capsys):
+    from kaifang.accounts.models import RoleAssignment, User
+    from kaifang.cli import main
+    from kaifang.demo.builder import LOADER
+
+    loader = User.objects.create(username=LOADER, kind="staff", is_active=False)
+    RoleAssignment.objects.create(user=loader, role="officer", department=departments["transport"])
+    assert main(["feeds", "simulate", "--ticks", "2", "--interval", "0"]) == 0
+    assert "feed simulator" in capsys.readouterr().out
+    assert sorted(Feed.objects.values_list("batch_count", flat=True)) == [3, 3, 3]
+
+
+def test_the_simulate_command_without_demo_feeds_fails_clearly(personas, departments, capsys):
+    from kaifang.accounts.models import User
+    from kaifang.cli import main
+    from kaifang.demo.builder import LOADER
+
+    User.objects.create(username=LOADER, kind="staff", is_active=False)
+    assert main(["feeds", "simulate", "--ticks", "1"]) == 1
+    assert "no demo feeds" in capsys.readouterr().err
