@@ -436,14 +436,19 @@ def gate_table_version(version: Any, *, apply_profile: bool = False) -> GateDeci
     the public gets: to publish a masked version, write it with `prepare_open_version` and serve that.
     With `apply_profile=True` the profile's rules are applied first (what the masked version would give;
     the review page shows both)."""
-    from kaifang.privacy.masking import dataset_key
-    from kaifang.privacy.selectors import current_profile
-    from kaifang.tabular.permissions import columns_visible_to
-    from kaifang.tabular.store import get_store
+    from kaifang.privacy.rawzone import raw_file
 
     if not version.store_key:
         return GateDecision(False, ["该版本没有可审查的数据文件。"])
-    path = get_store().local_path(version.store_key)
+    with raw_file(version.store_key, version.content_hash) as path:
+        return _gate_stored(version, path, apply_profile)
+
+
+def _gate_stored(version: Any, path: Path, apply_profile: bool) -> GateDecision:
+    from kaifang.privacy.masking import dataset_key
+    from kaifang.privacy.selectors import current_profile
+    from kaifang.tabular.permissions import columns_visible_to
+
     public = {c["name"] for c in columns_visible_to(None, version.dataset, version)}
     withheld = [c["name"] for c in version.schema if c["name"] not in public]
     declared = current_profile(version.dataset) or PublicationProfile()

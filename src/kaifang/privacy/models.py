@@ -59,3 +59,102 @@ class GradeDecision(models.Model):
     @property
     def is_override(self) -> bool:
         return self.grade != self.suggested_grade or self.sensitivity != self.suggested_sensitivity
+
+
+class VersionGate(models.Model):
+    """One run of the publish gate over a table version: the decision, its reasons and masked evidence, the
+    profile applied, and (when allowed) the open object written and served from then on. Written in its own
+    transaction, so a refusal is kept although the publication is not."""
+
+    version = models.ForeignKey("tabular.TableVersion", on_delete=models.CASCADE, related_name="gates")
+    allowed = models.BooleanField(_("是否通过"))
+    reasons = models.JSONField(_("理由"), default=list, blank=True)
+    evidence = models.JSONField(_("证据（已遮蔽）"), default=list, blank=True)
+    stats = models.JSONField(default=dict, blank=True)
+    rules = models.JSONField(_("所用脱敏方案"), default=dict, blank=True)
+    profile = models.ForeignKey(
+        PublicationProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raw_sha256 = models.CharField(max_length=64, blank=True)
+    open_key = models.CharField(max_length=200, blank=True)
+    open_sha256 = models.CharField(_("开放版本哈希"), max_length=64, blank=True)
+    open_size = models.BigIntegerField(default=0)
+    # The open object's columns (the version's schema entries, retyped where masking changed a type) and
+    # its column profile: what the public is shown instead of the raw version's.
+    open_schema = models.JSONField(default=list, blank=True)
+    open_profile = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version_id", "-id"]
+        indexes = [models.Index(fields=["version", "allowed", "-id"])]
+        verbose_name = _("发布审查记录")
+        verbose_name_plural = _("发布审查记录")
+
+    def __str__(self) -> str:
+        return f"{self.version_id}:{'pass' if self.allowed else 'refuse'}#{self.pk}"
+
+    @property
+    def audit_key(self) -> str:
+        return str(self.pk)
+
+
+class RetentionPolicy(models.Model):
+    """How long a dataset's table versions are kept (X1). Past it, `kaifang privacy destroy-expired`
+    destroys their raw and open objects. The newest row of a dataset is in force; history kept."""
+
+    dataset = models.ForeignKey(
+        "catalog.Dataset", on_delete=models.CASCADE, related_name="retention_policies"
+    )
+    days = models.PositiveIntegerField(_("保存期限（天）"))
+    reason = models.TextField(_("理由"), max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset_id", "-id"]
+        indexes = [models.Index(fields=["dataset", "-id"])]
+        verbose_name = _("保存期限")
+        verbose_name_plural = _("保存期限")
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}:{self.days}d"
+
+    @property
+    def audit_key(self) -> str:
+        return str(self.pk)
+
+
+class VersionDestruction(models.Model):
+    """The record that a version's data was destroyed: which objects (by hash), by whom, why. The version
+    row and the catalog history stay; only the files are gone."""
+
+    class Trigger(models.TextChoices):
+        RETENTION = "retention", _("超过保存期限")
+        ORDER = "order", _("依令销毁")
+
+    version = models.OneToOneField(
+        "tabular.TableVersion", on_delete=models.CASCADE, related_name="destruction"
+    )
+    trigger = models.CharField(_("原因类别"), max_length=16, choices=Trigger.choices)
+    reason = models.TextField(_("理由"), max_length=2000)
+    destroyed_hashes = models.JSONField(_("已销毁对象哈希"), default=list)
+    destroyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    destroyed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-destroyed_at"]
+        verbose_name = _("数据销毁记录")
+        verbose_name_plural = _("数据销毁记录")
+
+    def __str__(self) -> str:
+        return f"{self.version_id} destroyed"
+
+    @property
+    def audit_key(self) -> str:
+        return str(self.pk)

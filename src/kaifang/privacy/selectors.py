@@ -39,7 +39,7 @@ def _latest_version(dataset: Any) -> Any:
     from kaifang.tabular.models import TableVersion
 
     return (
-        TableVersion.objects.filter(dataset=dataset)
+        TableVersion.objects.filter(dataset=dataset, destruction__isnull=True)
         .exclude(store_key="")
         .order_by("-is_current", "-number")
         .first()
@@ -51,18 +51,19 @@ def scan_version(version: Any) -> Any:
     import pyarrow.parquet as pq
 
     from kaifang.privacy import grading
+    from kaifang.privacy.rawzone import raw_file
     from kaifang.privacy.recognizers import MAX_COLUMNS, scan_table
-    from kaifang.tabular.store import get_store
 
-    pf = pq.ParquetFile(get_store().local_path(version.store_key))
-    names = [n for n in pf.schema_arrow.names if n != "_id"]
-    if len(names) > MAX_COLUMNS:
-        report = scan_table({n: [] for n in names})
-        sample: dict[str, list[Any]] = {}
-    else:
-        batch = next(pf.iter_batches(batch_size=REVIEW_SAMPLE_ROWS, columns=names), None)
-        sample = batch.to_pydict() if batch is not None else {n: [] for n in names}
-        report = scan_table(sample)
+    with raw_file(version.store_key, version.content_hash) as path:
+        pf = pq.ParquetFile(path)
+        names = [n for n in pf.schema_arrow.names if n != "_id"]
+        if len(names) > MAX_COLUMNS:
+            report = scan_table({n: [] for n in names})
+            sample: dict[str, list[Any]] = {}
+        else:
+            batch = next(pf.iter_batches(batch_size=REVIEW_SAMPLE_ROWS, columns=names), None)
+            sample = batch.to_pydict() if batch is not None else {n: [] for n in names}
+            report = scan_table(sample)
     report.row_count = max(report.row_count, version.row_count)
     grading.grade_table(report)
     return report, sample
@@ -138,8 +139,104 @@ def privacy_review(actor: Any, dataset: Any, *, run_gate: bool = False) -> dict[
             "columns": columns,
             "rows": [[masked[c][i] for c in columns] for i in range(n)],
         }
+    out["gate_records"] = gate_records(dataset)
     if run_gate:
         out["gate"] = gate_table_version(version).as_dict()
         if profile is not None:
             out["gate_masked"] = gate_table_version(version, apply_profile=True).as_dict()
     return out
+
+
+def gate_records(dataset: Any, limit: int = 50) -> list[dict[str, Any]]:
+    """The gate decisions recorded with the dataset's versions, newest first (evidence is masked)."""
+    from kaifang.privacy.models import VersionGate
+
+    rows = (
+        VersionGate.objects.filter(version__dataset=dataset)
+        .select_related("version", "created_by")
+        .order_by("-id")[:limit]
+    )
+    return [
+        {
+            "version": g.version.number,
+            "allowed": g.allowed,
+            "reasons": g.reasons,
+            "evidence": g.evidence[:20],
+            "findings": g.stats.get("findings", 0),
+            "rows": g.stats.get("rows", 0),
+            "withheld_columns": g.stats.get("withheld_columns", []),
+            "k_anonymity": g.stats.get("k_anonymity"),
+            "rules": g.rules,
+            "profile_id": g.profile_id,
+            "raw_sha256": g.raw_sha256,
+            "open_sha256": g.open_sha256,
+            "by": str(g.created_by) if g.created_by else "",
+            "at": g.created_at.isoformat(),
+        }
+        for g in rows
+    ]
+
+
+def current_retention(dataset: Any) -> Any:
+    from kaifang.privacy.models import RetentionPolicy
+
+    return (
+        RetentionPolicy.objects.filter(dataset=dataset).select_related("created_by").order_by("-id").first()
+    )
+
+
+def lifecycle(actor: Any, dataset: Any) -> dict[str, Any]:
+    """Retention and destruction of a dataset's versions (officers, reviewers, auditors; else NotFound)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kaifang.core.errors import NotFound
+    from kaifang.privacy.models import RetentionPolicy, VersionDestruction
+    from kaifang.privacy.permissions import may_see_lifecycle
+    from kaifang.tabular.models import TableVersion
+
+    if not may_see_lifecycle(actor, dataset):
+        raise NotFound()
+    policies = list(
+        RetentionPolicy.objects.filter(dataset=dataset).select_related("created_by").order_by("-id")[:20]
+    )
+    policy = policies[0] if policies else None
+    destructions = {
+        d.version_id: d
+        for d in VersionDestruction.objects.filter(version__dataset=dataset).select_related("destroyed_by")
+    }
+    now = timezone.now()
+    versions = []
+    for v in TableVersion.objects.filter(dataset=dataset).order_by("-number")[:200]:
+        expires = v.created_at + dt.timedelta(days=policy.days) if policy else None
+        d = destructions.get(v.pk)
+        versions.append(
+            {
+                "pk": v.pk,
+                "number": v.number,
+                "state": v.state,
+                "state_label": str(v.get_state_display()),
+                "is_current": v.is_current,
+                "sha256": v.content_hash,
+                "created_at": v.created_at,
+                "expires_at": expires,
+                "expired": bool(expires and expires < now),
+                "destruction": {
+                    "trigger": d.trigger,
+                    "trigger_label": str(d.get_trigger_display()),
+                    "reason": d.reason,
+                    "hashes": d.destroyed_hashes,
+                    "by": str(d.destroyed_by) if d.destroyed_by else "command-line",
+                    "at": d.destroyed_at,
+                }
+                if d
+                else None,
+            }
+        )
+    return {
+        "policy": policy,
+        "policies": policies,
+        "versions": versions,
+        "destroyed_count": len(destructions),
+    }

@@ -105,3 +105,160 @@ def grade_decide(
             after={"field": field_name, "grade": grade, "sensitivity": sensitivity},
         )
     return decision
+
+
+def retention_set(*, actor: Any, dataset: Any, days: Any, reason: str) -> Any:
+    """Set how long the dataset's table versions are kept (days from a version's upload). Past it,
+    `kaifang privacy destroy-expired` destroys the version's raw and open files."""
+    from kaifang.privacy.models import RetentionPolicy
+
+    if not perm.can_retention_set(actor, dataset):
+        raise Forbidden()
+    reason = (reason or "").strip()
+    errors: dict[str, str] = {}
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= 36500:
+        errors["days"] = _("保存期限须为1至36500天之间的整数。")
+    if not reason:
+        errors["reason"] = _("请填写设置保存期限的理由。")
+    elif len(reason) > 2000:
+        errors["reason"] = _("理由不能超过2000个字符。")
+    if errors:
+        raise ValidationFailed(details=errors)
+    with transaction.atomic():
+        before = RetentionPolicy.objects.filter(dataset=dataset).order_by("-id").first()
+        policy = RetentionPolicy.objects.create(dataset=dataset, days=days, reason=reason, created_by=actor)
+        audit_record(
+            actor=actor,
+            action="privacy.retention_set",
+            target=dataset,
+            reason=reason,
+            before={"days": before.days} if before else None,
+            after={"days": days},
+        )
+    return policy
+
+
+def version_destroy(*, actor: Any, version: Any, reason: str, trigger: str = "order") -> Any:
+    """Destroy a table version's files — the raw object (plain and sealed), its quarantine file and every
+    open object written for it — recording their hashes, who and why. The version row, its gate records
+    and the catalog history stay; reads of the version answer 410 from then on."""
+    from kaifang.privacy.models import VersionDestruction
+
+    if not perm.can_version_destroy(actor, version):
+        raise Forbidden()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(details={"reason": _("请填写销毁理由（依据的决定或保存期限）。")})
+    if trigger not in VersionDestruction.Trigger.values:
+        raise ValidationFailed(details={"trigger": _("销毁原因类别无效。")})
+    return _destroy(actor, version, reason[:2000], trigger)
+
+
+def versions_destroy_expired(*, actor: Any, now: Any = None) -> list[Any]:
+    """Destroy every table version older than its dataset's retention period (the newest policy)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kaifang.privacy.models import RetentionPolicy
+    from kaifang.tabular.models import TableVersion
+
+    if not perm.can_versions_destroy_expired(actor):
+        raise Forbidden()
+    now = now or timezone.now()
+    latest: dict[int, Any] = {}
+    for policy in RetentionPolicy.objects.order_by("dataset_id", "-id"):
+        latest.setdefault(policy.dataset_id, policy)
+    out = []
+    for dataset_id, policy in latest.items():
+        cutoff = now - dt.timedelta(days=policy.days)
+        expired = TableVersion.objects.filter(
+            dataset_id=dataset_id, created_at__lt=cutoff, destruction__isnull=True
+        ).select_related("dataset")
+        for version in expired:
+            reason = _("超过保存期限%(days)s天（%(policy)s）") % {
+                "days": policy.days,
+                "policy": policy.reason,
+            }
+            out.append(_destroy(actor, version, reason[:2000], "retention"))
+    return out
+
+
+def _destroy(actor: Any, version: Any, reason: str, trigger: str) -> Any:
+    from kaifang.privacy import rawzone
+    from kaifang.privacy.models import VersionDestruction, VersionGate
+    from kaifang.tabular.models import TableVersion
+    from kaifang.tabular.store import get_store
+
+    store = get_store()
+    with transaction.atomic():
+        version = TableVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
+        if VersionDestruction.objects.filter(version=version).exists():
+            raise ValidationFailed(_("该数据版本已经销毁。"), code="already_destroyed")
+        alive = TableVersion.objects.filter(destruction__isnull=True).exclude(pk=version.pk)
+        alive_open = set(
+            VersionGate.objects.filter(version__in=alive)
+            .exclude(open_key="")
+            .values_list("open_key", flat=True)
+        )
+        alive_raw = set(alive.values_list("store_key", flat=True)) | set(
+            alive.values_list("quarantine_key", flat=True)
+        )
+        alive_hashes = set(alive.values_list("content_hash", flat=True))
+        gates = list(VersionGate.objects.filter(version=version).exclude(open_key=""))
+        destroyed: list[dict[str, str]] = []
+        to_delete: list[Any] = []
+
+        def drop(kind: str, digest: str, path: Any, shared: bool) -> None:
+            # An object another live version still uses (content addressing) is kept, and marked so.
+            destroyed.append({"kind": kind, "sha256": digest, "kept_for_other_versions": shared})
+            if not shared:
+                to_delete.append(path)
+
+        if version.store_key:
+            drop(
+                "raw",
+                version.content_hash,
+                store.local_path(version.store_key),
+                version.store_key in alive_raw or version.store_key in alive_open,
+            )
+            if version.content_hash:
+                drop(
+                    "raw_sealed",
+                    version.content_hash,
+                    rawzone.sealed_path(version.content_hash),
+                    version.content_hash in alive_hashes,
+                )
+        if version.quarantine_key:
+            qpath = store.local_path(version.quarantine_key)
+            drop(
+                "quarantine",
+                qpath.stem,
+                qpath,
+                version.quarantine_key in alive_raw or version.quarantine_key in alive_open,
+            )
+        for key in sorted({g.open_key for g in gates}):
+            path = store.local_path(key)
+            drop("open", path.stem, path, key in alive_open or key in alive_raw)
+        record = VersionDestruction.objects.create(
+            version=version,
+            trigger=trigger,
+            reason=reason,
+            destroyed_hashes=destroyed,
+            destroyed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="privacy.version_destroy",
+            target=version.dataset,
+            reason=reason,
+            after={"version": version.number, "trigger": trigger, "hashes": destroyed},
+        )
+        # Files go last, inside the transaction: if removing one fails, the record is rolled back with it.
+        for path in to_delete:
+            path.unlink(missing_ok=True)
+    return record

@@ -73,3 +73,74 @@ def review(request: HttpRequest, slug: str) -> HttpResponse:
         ),
     }
     return render(request, "privacy/review.html", ctx, status=422 if errors else 200)
+
+
+@require_http_methods(["GET"])
+@staff_required
+def raw_download(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The raw (un-masked) Parquet of one version: the officers of the data's own department only."""
+    from urllib.parse import quote
+
+    from django.http import StreamingHttpResponse
+
+    from kaifang.privacy.openversion import raw_chunks
+    from kaifang.tabular.selectors import get_version_by_number
+
+    ds = get_dataset_for(request.user, code_from_slug(slug))
+    version = get_version_by_number(request.user, ds, number)
+    digest, chunks = raw_chunks(request.user, version)
+    response = StreamingHttpResponse(chunks, content_type="application/vnd.apache.parquet")
+    response["X-Content-SHA256"] = digest
+    name = f"{ds.title}-v{version.number}-raw.parquet"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{slug}-v{version.number}-raw.parquet\"; filename*=UTF-8''{quote(name)}"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def lifecycle(request: HttpRequest, slug: str) -> HttpResponse:
+    """Retention period and destruction records of a dataset's versions; officers set and destroy."""
+    from kaifang.tabular.selectors import get_version_by_number
+
+    ds = get_dataset_for(request.user, code_from_slug(slug))
+    data = selectors.lifecycle(request.user, ds)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "destroy":
+                try:
+                    number = int(request.POST.get("number", ""))
+                except ValueError:
+                    raise ValidationFailed(details={"number": _("版本号无效。")}) from None
+                version = get_version_by_number(request.user, ds, number)
+                services.version_destroy(
+                    actor=request.user,
+                    version=version,
+                    reason=request.POST.get("reason", ""),
+                    trigger="order",
+                )
+                messages.success(request, _("该版本的数据文件已销毁，销毁记录已保存。"))
+            else:
+                services.retention_set(
+                    actor=request.user,
+                    dataset=ds,
+                    days=request.POST.get("days"),
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, _("保存期限已设置。"))
+        except ValidationFailed as exc:
+            errors = {k: str(v) for k, v in (exc.details or {}).items()} or {"form": str(exc.message)}
+        else:
+            return redirect("privacy:lifecycle", slug=slug)
+    ctx = {
+        "ds": ds,
+        "slug": slug,
+        "data": data,
+        "errors": errors,
+        "can_set": perm.can_retention_set(request.user, ds),
+        "can_destroy": perm.may_destroy_versions_of(request.user, ds),
+    }
+    return render(request, "privacy/lifecycle.html", ctx, status=422 if errors else 200)

@@ -176,7 +176,7 @@ def test_a_column_of_bare_names_without_a_telling_header_is_refused():
 # --- the tabular hook, wired as docs/privacy.md says ---------------------------------------------------------
 
 
-def _wired_privacy_gate(version):
+def _wired_privacy_gate(version, **kw):
     from kaifang.privacy.gate import gate_table_version
 
     decision = gate_table_version(version)

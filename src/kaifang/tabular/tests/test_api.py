@@ -38,9 +38,18 @@ def test_filter_on_closed_field_is_refused(published, client):
     assert "没有名为“身份证号”的列" in r.json()["error"]["message"]
 
 
-def test_officer_sees_all_columns(published, login, personas):
+def test_officer_reads_the_open_version_and_downloads_the_raw_file(published, login, personas):
+    """Everyone, the department included, is served the open version (closed fields withheld); the raw
+    file is a separate download for the department's officers (privacy app, desensitized storage)."""
+    import io
+
+    import pyarrow.parquet as pq
+
     c = login(personas["officer"])
-    assert "身份证号" in c.get(url(published)).json()["rows"][0]
+    assert "身份证号" not in c.get(url(published)).json()["rows"][0]
+    raw = c.get(f"/privacy/datasets/{slug_for_code(published.code)}/versions/1/raw")
+    assert raw.status_code == 200
+    assert "身份证号" in pq.read_table(io.BytesIO(b"".join(raw.streaming_content))).column_names
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def test_gate_refusal_keeps_demo_version_unpublished(table_ds, home, monkeypatch
     from kaifang.tabular import gate
     from kaifang.tabular.bootstrap import ingest_demo_files
 
-    monkeypatch.setattr(gate, "privacy_gate", lambda v: ["含身份证号"])
+    monkeypatch.setattr(gate, "privacy_gate", lambda v, **kw: ["含身份证号"])
     _distribution(table_ds, home)
     assert ingest_demo_files()["refused"] == 1
     assert TableVersion.objects.get(dataset=table_ds).state == "validated"

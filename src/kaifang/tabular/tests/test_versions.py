@@ -25,7 +25,7 @@ def test_publish_calls_the_privacy_gate_and_audits(table_ds, ingest, login, pers
     from kaifang.tabular import gate
 
     calls = []
-    monkeypatch.setattr(gate, "privacy_gate", lambda v: calls.append(v.number) or [])
+    monkeypatch.setattr(gate, "privacy_gate", lambda v, **kw: calls.append(v.number) or [])
     ingest(table_ds)
     r = post(login(personas["reviewer"]), f"{base(table_ds)}/1/publish")
     assert r.status_code == 200 and r.json()["is_current"] is True
@@ -36,7 +36,7 @@ def test_publish_calls_the_privacy_gate_and_audits(table_ds, ingest, login, pers
 def test_gate_refusal_blocks_publication(table_ds, ingest, login, personas, monkeypatch):
     from kaifang.tabular import gate
 
-    monkeypatch.setattr(gate, "privacy_gate", lambda v: ["身份证号未脱敏"])
+    monkeypatch.setattr(gate, "privacy_gate", lambda v, **kw: ["身份证号未脱敏"])
     ingest(table_ds)
     r = post(login(personas["reviewer"]), f"{base(table_ds)}/1/publish")
     assert r.status_code == 422 and "隐私审查" in r.json()["error"]["message"]

@@ -24,7 +24,8 @@ def test_panel_shows_preview_downloads_checksum_map_and_history(published, clien
     html = r.content.decode()
     assert r.status_code == 200
     version = TableVersion.objects.get(dataset=published)
-    assert version.content_hash in html
+    # The checksum shown is the open (masked) object's, which is what the downloads serve.
+    assert version.gates.get(allowed=True).open_sha256 in html
     assert "咸宁市第一中学" in html and "身份证号" not in html and "421202199001011234" not in html
     assert "format=csv-gbk" in html and "format=geojson" in html
     assert "data-map-src" in html and "tabular/vendor/leaflet/leaflet.js" in html
