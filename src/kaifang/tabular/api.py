@@ -72,6 +72,15 @@ def aggregate(request: HttpRequest, slug: str) -> Any:
     return selectors.table_aggregate(actor_for(request), ds, request.GET)
 
 
+@router.get("/datasets/{slug}/map", summary="地图预览：按网格聚合的点")
+def map_clusters(request: HttpRequest, slug: str) -> Any:
+    """Points of a table with 经度/纬度 clustered on a grid over `bbox=西,南,东,北` (default: the data's
+    extent), `cells` (4–128, default 40) across its larger side; `clusters` are `[经度, 纬度, 点数]`
+    (averages of the points in the cell). The same filters as /data."""
+    ds = _dataset(request, slug)
+    return selectors.table_map(actor_for(request), ds, request.GET)
+
+
 @router.get("/datasets/{slug}/download", summary="下载数据（整表或筛选结果）")
 def download(request: HttpRequest, slug: str) -> Any:
     """`format=csv|csv-bom|csv-gbk|xlsx|json|parquet|geojson` plus any /data filters, `fields` and `sort`.
@@ -113,6 +122,62 @@ def download(request: HttpRequest, slug: str) -> Any:
     response["Last-Modified"] = http_date(modified.timestamp())
     response["X-Content-SHA256"] = version.content_hash
     return response
+
+
+def _sample_out(sample: Any, rows: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {
+        "dataset": sample.dataset.code,
+        "version": sample.version.number,
+        "row_count": sample.row_count,
+        "sha256": sample.content_hash,
+        "created_at": sample.created_at.isoformat(),
+        "columns": sample.schema,
+    }
+    if rows is not None:
+        out["rows"] = [dict(zip(sample.column_names, r, strict=True)) for r in rows["rows"]]
+    return out
+
+
+@router.get("/datasets/{slug}/sample", summary="样本数据集（有条件开放数据的公开样本）")
+def sample(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """The fixed public extract of a conditionally open dataset, which passed the privacy gate: open to
+    anyone, unlike /data."""
+    found = selectors.sample_for(actor_for(request), _dataset(request, slug))
+    return _sample_out(found, selectors.sample_rows(found, limit=services.SAMPLE_MAX_ROWS))
+
+
+@router.get("/datasets/{slug}/sample/download", summary="下载样本数据集")
+def sample_download(request: HttpRequest, slug: str) -> Any:
+    """`format=csv|csv-bom|csv-gbk|xlsx|json`."""
+    ds = _dataset(request, slug)
+    found = selectors.sample_for(actor_for(request), ds)
+    fmt = request.GET.get("format", "csv")
+    allowed = ("csv", "csv-bom", "csv-gbk", "xlsx", "json")
+    if fmt not in allowed:
+        raise Q.bad("format", _("format 只能是 %(list)s。") % {"list": "、".join(allowed)})
+    from kaifang.tabular.engine import quote_ident
+
+    names = found.column_names
+    sql = f"SELECT {', '.join(quote_ident(n) for n in names)} FROM {Q.TABLE}"  # noqa: S608
+    content_type, ext = downloads.FORMATS[fmt]
+    stream = downloads.body(fmt, sql, [], {Q.TABLE: selectors.sample_path(found)}, names, None)
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    name = f"{ds.title}-样本-v{found.version.number}{ext}"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{slug}-sample-v{found.version.number}{ext}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response["ETag"] = f'"{found.content_hash[:40]}-{fmt}"'
+    response["X-Content-SHA256"] = found.content_hash
+    return response
+
+
+@router.post("/datasets/{slug}/sample", summary="生成或重新生成样本数据集")
+def sample_publish(request: HttpRequest, slug: str, rows: int = services.SAMPLE_ROWS) -> dict[str, Any]:
+    """Staff of the dataset: extract the first `rows` rows of the current version, apply the publication
+    profile and pass the privacy gate (422 `privacy_gate` with the reasons otherwise)."""
+    actor = _authenticated(request)
+    found = services.table_sample_publish(actor=actor, dataset=_dataset(request, slug), rows=rows)
+    return _sample_out(found)
 
 
 @router.get("/datasets/{slug}/versions", summary="数据版本列表")

@@ -874,5 +874,29 @@ def profile_table(con: Any, schema: list[dict[str, Any]], row_count: int) -> dic
             ).fetchall()
             counts = dict(bins)
             col["histogram"] = [[flo + i * width, flo + (i + 1) * width, counts.get(i, 0)] for i in range(10)]
+        elif c["sql_type"] in ("DATE", "TIMESTAMP") and lo is not None and hi is not None:
+            col["histogram"] = _time_histogram(con, q, c["sql_type"])
         out[c["name"]] = col
     return out
+
+
+def _time_histogram(con: Any, q: str, sql_type: str) -> list[list[Any]]:
+    """Ten equal spans between the first and last date (or time), their bounds as ISO text, for the
+    profile charts."""
+    import datetime as dt
+
+    lo, hi = con.execute(f"SELECT min(epoch({q})), max(epoch({q})) FROM t").fetchone()
+    width = (hi - lo) / 10 or 86400.0
+    bins = dict(
+        con.execute(
+            f"SELECT least(floor((epoch({q}) - ?) / ?), 9)::INT AS b, count(*) FROM t WHERE {q} IS NOT NULL "
+            "GROUP BY b ORDER BY b",
+            [lo, width],
+        ).fetchall()
+    )
+
+    def iso(seconds: float) -> str:
+        moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+        return moment.date().isoformat() if sql_type == "DATE" else moment.strftime("%Y-%m-%d %H:%M")
+
+    return [[iso(lo + i * width), iso(lo + (i + 1) * width), bins.get(i, 0)] for i in range(10)]

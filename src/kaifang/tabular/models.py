@@ -114,3 +114,32 @@ class Upload(models.Model):
     @property
     def audit_key(self) -> str:
         return str(self.id)
+
+
+class TableSample(models.Model):
+    """The public sample (样本数据集) of a conditionally open dataset: a fixed extract of one published
+    version that passed the privacy gate, served to anyone. It changes only when staff regenerate it."""
+
+    dataset = models.OneToOneField("catalog.Dataset", on_delete=models.CASCADE, related_name="table_sample")
+    version = models.ForeignKey(TableVersion, on_delete=models.CASCADE, related_name="+")
+    store_key = models.CharField(max_length=200)
+    content_hash = models.CharField(_("内容哈希"), max_length=64)
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    # The served columns ({name, type, sql_type}) as written, after the publication profile.
+    schema = models.JSONField(_("结构"), default=list, blank=True)
+    gate_stats = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("样本数据集")
+        verbose_name_plural = _("样本数据集")
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} sample v{self.version_id}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c["name"] for c in self.schema]

@@ -96,3 +96,21 @@ def columns_visible_to(actor: Any, dataset: Dataset, version: TableVersion) -> l
         if attr and attr != OpenAttribute.CLOSED and (granted is None or col["name"] in granted):
             out.append(col)
     return out
+
+
+def can_table_sample_publish(actor: Any, dataset: Dataset) -> bool:
+    """The department's officers and the region's reviewers make (and remake) the public sample."""
+    return _officer_of(actor, dataset) or _reviews(actor, dataset)
+
+
+def sample_columns_visible_to(dataset: Dataset, version: TableVersion) -> list[dict[str, Any]]:
+    """The columns a public sample may hold: every column whose catalog field is not 不予开放 (the grant's
+    field list does not apply: the sample is for people without a grant)."""
+    current = {f.code: f.open_attribute for f in dataset.fields.all()}
+    names = {f.name: f.open_attribute for f in dataset.fields.all()}
+    out = []
+    for col in version.schema:
+        attr = current.get(col.get("field_code", "")) or names.get(col["name"]) or col.get("open_attribute")
+        if attr and attr != OpenAttribute.CLOSED:
+            out.append(col)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -235,8 +236,8 @@ def version_diff(actor: Any, dataset: Dataset, number: int, against: int | None 
     )
     if old is None or not new.store_key:
         raise NotFound(_("没有可比较的版本。"))
-    visible_new = {c["name"] for c in columns_visible_to(actor, dataset, new)}
     old = as_served(old, actor)
+    visible_new = {c["name"] for c in columns_visible_to(actor, dataset, new)}
     visible_old = {c["name"] for c in columns_visible_to(actor, dataset, old)}
     new_cols = [c for c in new.column_names if c in visible_new]
     old_cols = [c for c in old.column_names if c in visible_old]

@@ -385,3 +385,115 @@ def _system_publish(version: TableVersion, reason: str) -> TableVersion | None:
             after={"current": version.number, "sha256": version.content_hash},
         )
     return version
+
+
+SAMPLE_ROWS = 100
+SAMPLE_MAX_ROWS = 1000
+
+
+def table_sample_publish(*, actor: Any, dataset: Dataset, rows: int = SAMPLE_ROWS) -> Any:
+    """Make (or remake) the public sample of a conditionally open dataset: the first `rows` rows, in source
+    order, of its current version, only the columns not marked 不予开放, with the dataset's publication
+    profile applied, and only if that exact file passes the privacy gate. A refusal is recorded and raised
+    with the gate's reasons; the previous sample, if any, stays."""
+    from kaifang.catalog.choices import OpenAttribute
+    from kaifang.privacy.gate import prepare_open_version
+    from kaifang.privacy.masking import PublicationProfile, dataset_key
+    from kaifang.privacy.selectors import current_profile
+    from kaifang.tabular.engine import TableEngine, quote_ident
+    from kaifang.tabular.models import TableSample
+
+    _require(perm.can_table_sample_publish(actor, dataset))
+    if dataset.open_attribute != OpenAttribute.CONDITIONAL:
+        raise InvalidTransition(_("只有有条件开放的数据资源需要样本数据集。"))
+    if not 1 <= int(rows) <= SAMPLE_MAX_ROWS:
+        raise ValidationFailed(
+            _("样本行数必须在 %(lo)s 到 %(hi)s 之间。") % {"lo": 1, "hi": SAMPLE_MAX_ROWS}, code="bad_rows"
+        )
+    version = TableVersion.objects.filter(dataset=dataset, is_current=True).first()
+    if version is None or not version.store_key:
+        raise InvalidTransition(_("该数据资源尚无已发布的数据版本，不能生成样本。"))
+    store = get_store()
+    columns = perm.sample_columns_visible_to(dataset, version)
+    raw, dest = store.new_temp(), store.new_temp()
+    try:
+        with _raw_object(version, store) as source:
+            # Identifiers are the schema's own names, quoted; `_id` is the source row number, so the
+            # extract is the same rows for the same version whenever it is made.
+            select = ", ".join(quote_ident(c["name"]) for c in columns) or "NULL AS _empty"
+            TableEngine().export_parquet(
+                f"SELECT {select} FROM t ORDER BY _id LIMIT ?",  # noqa: S608
+                [int(rows)],
+                tables={"t": source},
+                dest=raw,
+            )
+        # The same profile the open version is written with, and the gate over exactly the file served.
+        profile = current_profile(dataset) or PublicationProfile()
+        decision = prepare_open_version(raw, dest, profile, key=dataset_key(dataset.pk))
+        if not decision.allowed:
+            with transaction.atomic():
+                audit_record(
+                    actor=actor,
+                    action="table.sample_refused",
+                    target=dataset,
+                    reason="；".join(decision.reasons)[:500],
+                    after={"version": version.number, "rows": int(rows)},
+                )
+            raise ValidationFailed(
+                _("样本数据集未通过隐私审查：%(reasons)s") % {"reasons": "；".join(decision.reasons)},
+                code="privacy_gate",
+                details=decision.reasons,
+            )
+        import pyarrow.parquet as pq
+
+        written = pq.read_schema(dest)
+        by_name = {c["name"]: c for c in columns}
+        schema = [
+            {
+                "name": n,
+                "type": by_name.get(n, {}).get("type", "C"),
+                "sql_type": by_name.get(n, {}).get("sql_type", "VARCHAR"),
+            }
+            for n in written.names
+        ]
+        row_count = pq.ParquetFile(dest).metadata.num_rows
+        key, digest, _size = store.put(dest)
+    finally:
+        raw.unlink(missing_ok=True)
+        dest.unlink(missing_ok=True)
+    with transaction.atomic():
+        before = TableSample.objects.select_for_update().filter(dataset=dataset).first()
+        sample, _created = TableSample.objects.update_or_create(
+            dataset=dataset,
+            defaults={
+                "version": version,
+                "store_key": key,
+                "content_hash": digest,
+                "row_count": row_count,
+                "schema": schema,
+                "gate_stats": {
+                    k: v for k, v in decision.stats.items() if k in ("rows", "columns", "findings")
+                },
+                "created_by": _user(actor),
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="table.sample_publish",
+            target=dataset,
+            before={"version": before.version.number, "sha256": before.content_hash} if before else None,
+            after={"version": version.number, "rows": row_count, "sha256": digest},
+        )
+    return sample
+
+
+def _raw_object(version: TableVersion, store: Any) -> Any:
+    """The version's own Parquet object (a context manager for its path): the store's, or a decrypted copy
+    when the privacy app has sealed it in its raw zone after writing the open version."""
+    from contextlib import nullcontext
+
+    try:
+        from kaifang.privacy.rawzone import raw_file
+    except ImportError:  # no raw zone: the store object is the only copy
+        return nullcontext(store.local_path(version.store_key))
+    return raw_file(version.store_key, version.content_hash)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kaifang.catalog.codes import code_from_slug
@@ -42,6 +43,23 @@ def _preview(request: HttpRequest, ds: Any) -> dict[str, Any]:
         return {"result": None, "error": exc, "params": params}
 
 
+def _sample(request: HttpRequest, ds: Any, current: Any) -> dict[str, Any]:
+    from kaifang.catalog.choices import OpenAttribute
+
+    if ds.open_attribute != OpenAttribute.CONDITIONAL:
+        return {}
+    try:
+        sample = selectors.sample_for(request.user, ds)
+    except NotFound:
+        sample = None
+    return {
+        "conditional": True,
+        "sample": sample,
+        "sample_rows": selectors.sample_rows(sample) if sample else None,
+        "can_sample": current is not None and perm.can_table_sample_publish(request.user, ds),
+    }
+
+
 @require_GET
 @domain_errors
 def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
@@ -69,12 +87,20 @@ def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
         "may_read": perm.may_read_data(request.user, ds),
     }
     if served is not None and ctx["may_read"]:
+        try:
+            served = selectors.as_served(served, request.user)  # the open (masked) object's columns
+        except DomainError as exc:
+            ctx["served_error"] = exc.message
+            served = None
+    if served is not None and ctx["may_read"]:
         columns = perm.columns_visible_to(request.user, ds, served)
         lonlat = selectors.coordinate_columns(columns)
         ctx["formats"] = [(f, FORMAT_LABELS[f]) for f in FORMATS if f != "geojson" or lonlat]
         ctx["lonlat"] = lonlat
         ctx["profile"] = [(c["name"], c["type"], served.profile.get(c["name"], {})) for c in columns]
+        ctx["charts"] = selectors.profile_charts(served, columns)
         ctx.update(_preview(request, ds))
+    ctx.update(_sample(request, ds, current))
     return render(request, "tabular/_data_panel.html", ctx)
 
 
@@ -86,12 +112,6 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "tabular/_preview.html", {"ds": ds, "slug": slug, **_preview(request, ds)})
 
 
-    if served is not None and ctx["may_read"]:
-        try:
-            served = selectors.as_served(served, request.user)  # the open (masked) object's columns
-        except DomainError as exc:
-            ctx["served_error"] = exc.message
-            served = None
 @require_POST
 @staff_required
 def version_action(request: HttpRequest, slug: str, number: int, action: str) -> HttpResponse:
@@ -110,6 +130,29 @@ def version_action(request: HttpRequest, slug: str, number: int, action: str) ->
             raise
         from django.contrib import messages
 
+        messages.error(request, str(exc.message))
+    return redirect("portal:dataset", slug=slug)
+
+
+@require_POST
+@staff_required
+def sample_publish(request: HttpRequest, slug: str) -> HttpResponse:
+    """Generate or regenerate the public sample (样本数据集) of a conditional dataset."""
+    from django.contrib import messages
+
+    ds = _dataset(request, slug)
+    try:
+        services.table_sample_publish(
+            actor=request.user, dataset=ds, rows=int(request.POST.get("rows") or services.SAMPLE_ROWS)
+        )
+        messages.success(request, _("样本数据集已生成。"))
+    except ValueError:
+        messages.error(
+            request, _("样本行数必须在 %(lo)s 到 %(hi)s 之间。") % {"lo": 1, "hi": services.SAMPLE_MAX_ROWS}
+        )
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
         messages.error(request, str(exc.message))
     return redirect("portal:dataset", slug=slug)
 

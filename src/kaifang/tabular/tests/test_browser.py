@@ -59,9 +59,38 @@ def test_upload_preview_filter_map_download(live_server, make_dataset, personas,
         page.wait_for_selector("#preview:has-text('共 2 行')")
         assert "咸宁市第一中学" not in page.inner_text("#preview table.data")
         page.wait_for_selector(".tabular-map.leaflet-container canvas")
+        page.wait_for_selector(".tabular-map[data-points='4']")  # every point, from the clustered endpoint
+        assert "咸安区" in page.inner_text(".tabular-map")  # the shipped basemap's county seats
+        # Column profile charts (ECharts, SVG) with their tables for screen readers.
+        page.wait_for_selector(".profile-card .chart svg")
+        assert page.locator(".profile-card").count() >= 7
+        assert "空值 1 行（25.0%）" in page.inner_text(".profile-charts")
         page.screenshot(path="/tmp/kf-shot-preview.png", full_page=True)
         with page.expect_download() as info:
             page.click("[data-testid=download-filtered]")
         rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
         assert [r[1] for r in rows[1:]] == ["嘉鱼县图书馆", "赤壁市体育馆"]
         browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_map_of_100000_points_draws_clusters(live_server, make_table, browser_page):
+    from kaifang.catalog.codes import slug_for_code
+
+    from .test_preview import POINT_FIELDS, points_csv
+
+    ds = make_table(points_csv(100_000), POINT_FIELDS, title="十万个点")
+    page = browser_page
+    page.goto(f"{live_server.url}/datasets/{slug_for_code(ds.code)}/")
+    page.wait_for_selector(".tabular-map .kf-cluster")
+    page.wait_for_selector(".tabular-map[data-points='100000']")
+    clusters = page.locator(".tabular-map .kf-cluster").count()
+    assert 0 < clusters <= 41 * 41  # the browser draws clusters, not 100,000 markers
+    assert "视图内 100000 个点" in page.inner_text(".tabular-map-status")
+    # Zooming in on a cluster asks for that view only: fewer points, still clusters or single points.
+    page.locator(".tabular-map .kf-cluster").first.click()
+    page.wait_for_function(
+        "() => { const el = document.querySelector('.tabular-map'); return +el.dataset.points < 100000; }"
+    )
+    page.screenshot(path="/tmp/kf-shot-clusters.png", full_page=True)
