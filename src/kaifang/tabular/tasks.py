@@ -189,6 +189,13 @@ def hold_worker_lock(worker_id: str) -> None:
     _held_locks[worker_id] = fd
 
 
+def release_worker_lock(worker_id: str) -> None:
+    fd = _held_locks.pop(worker_id, None)
+    if fd is not None:
+        (_locks_dir() / f"{worker_id}.lock").unlink(missing_ok=True)
+        os.close(fd)
+
+
 def worker_alive(worker_id: str, last_seen: Any) -> bool:
     path = _locks_dir() / f"{worker_id}.lock"
     if worker_id and path.exists():
@@ -337,4 +344,5 @@ def run_worker(*, batch: bool = False, interval: float = 0.5, recover_every: flo
         stop.set()
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+        release_worker_lock(worker_id)
     return 0

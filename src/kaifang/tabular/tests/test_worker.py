@@ -284,3 +284,51 @@ def test_worker_killed_mid_ingest_resumes_at_the_next_start(tmp_path):
     assert done["served_total"] == 3  # the new version waits for review
     assert done["tasks"] == [["FAILED", "WorkerLost"], ["SUCCESSFUL", ""]]
     assert not (home / "uploads" / f"{uid}.part").exists()
+
+
+def test_serve_runs_a_worker_beside_gunicorn_and_stops_it(tmp_path):
+    import socket
+
+    home = tmp_path / "served"
+    home.mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**_env(home), "KAIFANG_WORKERS": "1"}
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "kaifang.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[str] = []
+        while time.monotonic() < deadline and not workers:
+            workers = (
+                [p.name for p in (home / "workers").glob("*.lock")] if (home / "workers").is_dir() else []
+            )
+            time.sleep(0.2)
+        assert workers, "no worker started"
+        pid = int((home / "workers" / workers[0]).read_text())
+        assert Path(f"/proc/{pid}").exists() and b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        serve.terminate()
+        serve.wait(timeout=60)
+        for _ in range(100):
+            if not _running(pid):
+                break
+            time.sleep(0.1)
+        assert not _running(pid)
+        assert not list((home / "workers").glob("*.lock"))  # a clean stop leaves no lock behind
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(b") ", 1)[1][:1] != b"Z"  # a zombie has exited

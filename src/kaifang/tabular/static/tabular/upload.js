@@ -54,7 +54,7 @@
       if (res.status !== 200 && res.status !== 201) { fail(res); return; }
       var id = res.body.id;
       localStorage.setItem(key, id);
-      var PHASES = { transcode: t("转码", "transcoding"), parse: t("解析", "parsing"), validate: t("校验", "validating"),
+      var PHASES = { queued: t("排队等待后台任务", "queued for the background worker"), transcode: t("转码", "transcoding"), parse: t("解析", "parsing"), validate: t("校验", "validating"),
         write: t("写入", "writing"), profile: t("统计概况", "profiling") };
       function watch(up) {
         // Poll the background ingest: phase and percent, then the new version or the refusal.
