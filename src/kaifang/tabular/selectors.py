@@ -404,10 +404,12 @@ def profile_charts(version: TableVersion, columns: list[dict[str, Any]]) -> list
 def sample_for(actor: Any, dataset: Dataset) -> Any:
     """The public sample of a dataset the actor can see (anyone: it passed the privacy gate); NotFound if
     there is none."""
+    from kaifang.privacy.openversion import is_destroyed
     from kaifang.tabular.models import TableSample
 
     sample = TableSample.objects.select_related("version").filter(dataset=dataset).first()
-    if sample is None:
+    # A sample is an extract of its version: when that version's files are destroyed, so is its sample.
+    if sample is None or is_destroyed(sample.version):
         raise NotFound(_("该数据资源尚无样本数据集。"))
     return sample
 

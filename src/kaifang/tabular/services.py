@@ -417,7 +417,7 @@ def table_sample_publish(*, actor: Any, dataset: Dataset, rows: int = SAMPLE_ROW
     columns = perm.sample_columns_visible_to(dataset, version)
     raw, dest = store.new_temp(), store.new_temp()
     try:
-        with _raw_object(version, store) as source:
+        with _raw_object(version) as source:
             # Identifiers are the schema's own names, quoted; `_id` is the source row number, so the
             # extract is the same rows for the same version whenever it is made.
             select = ", ".join(quote_ident(c["name"]) for c in columns) or "NULL AS _empty"
@@ -487,13 +487,9 @@ def table_sample_publish(*, actor: Any, dataset: Dataset, rows: int = SAMPLE_ROW
     return sample
 
 
-def _raw_object(version: TableVersion, store: Any) -> Any:
+def _raw_object(version: TableVersion) -> Any:
     """The version's own Parquet object (a context manager for its path): the store's, or a decrypted copy
     when the privacy app has sealed it in its raw zone after writing the open version."""
-    from contextlib import nullcontext
+    from kaifang.privacy.rawzone import raw_file
 
-    try:
-        from kaifang.privacy.rawzone import raw_file
-    except ImportError:  # no raw zone: the store object is the only copy
-        return nullcontext(store.local_path(version.store_key))
     return raw_file(version.store_key, version.content_hash)

@@ -125,3 +125,17 @@ def test_missing_sample_answers_404(conditional, client):
     assert client.get(api(conditional)).status_code == 404
     assert client.get(api(conditional, "/download")).status_code == 404
     assert client.get("/api/v1/datasets/nope/sample").status_code == 404
+
+
+def test_sample_goes_with_its_destroyed_version(conditional, client, personas):
+    from kaifang.privacy.services import version_destroy
+    from kaifang.tabular.models import TableVersion
+    from kaifang.tabular.services import table_sample_publish
+
+    table_sample_publish(actor=personas["officer"], dataset=conditional, rows=10)
+    assert client.get(api(conditional)).status_code == 200
+    version_destroy(
+        actor=personas["officer"], version=TableVersion.objects.get(dataset=conditional), reason="依令销毁"
+    )
+    assert client.get(api(conditional)).status_code == 404
+    assert client.get(api(conditional, "/download")).status_code == 404
