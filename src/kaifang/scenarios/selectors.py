@@ -98,3 +98,25 @@ def provider_department_for(actor: Any, uscc: str = "") -> Any:
         return dept
     own = sorted(roles_of(actor).officer_department_ids)
     return Department.objects.filter(pk=own[0]).first() if own else None
+
+
+def submitted_by(actor: Any) -> list[ScenarioApplication]:
+    """The actor's own applications not (or no longer) published: drafts and withdrawn ones."""
+    from kaifang.core.actors import roles_of
+
+    if not getattr(actor, "is_authenticated", False):
+        return []
+    own = Q(provider_user_id=actor.pk) | Q(created_by_id=actor.pk)
+    depts = roles_of(actor).officer_department_ids
+    if depts:
+        own |= Q(provider_department_id__in=depts)
+    qs = ScenarioApplication.objects.filter(own).exclude(status=ScenarioApplication.Status.PUBLISHED)
+    return list(qs.order_by("-updated_at")[:50])
+
+
+def may_submit(actor: Any) -> bool:
+    from kaifang.scenarios.permissions import can_scenario_create
+
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return can_scenario_create(actor, provider_department_for(actor))

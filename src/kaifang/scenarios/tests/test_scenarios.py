@@ -201,3 +201,33 @@ def test_demo_applications_link_the_datasets_that_exist(client, personas, make_d
     assert by_scenario["SC5"]["provider"] == "enterprise" and by_scenario["SC5"]["is_sample"]
     assert [d["title"] for d in by_scenario["SC5"]["datasets"]] == ["公交线路信息", "公共停车场（库）名录"]
     assert by_scenario["SC8"]["provider"] == "咸宁市交通运输局"
+
+
+def test_submit_page_publish_and_withdraw_buttons(client, login, personas, data):
+    assert client.get("/applications/new/").status_code == 302  # to the login page
+    login(personas["citizen"])
+    assert client.get("/applications/new/").status_code == 403
+    assert "/applications/new/" not in client.get("/applications/").content.decode()
+    login(personas["officer"])
+    assert client.get("/applications/new/").status_code == 200
+    form = {"title": "停车导航", "summary": "泊位查询。", "scenario": "SC5", "url": "", "datasets": "nope"}
+    r = client.post("/applications/new/", form)
+    assert r.status_code == 422 and "nope" in r.content.decode()
+    r = client.post("/applications/new/", form | {"datasets": f"{data['bus'].code}\n{data['parking'].code}"})
+    assert r.status_code == 302
+    pk = int(r["Location"].rstrip("/").split("/")[-1])
+    page = client.get(f"/applications/{pk}/").content.decode()
+    assert "公共停车场名录" in page and 'value="publish"' not in page
+    assert "停车导航" in client.get("/applications/").content.decode()  # under "my applications"
+    login(personas["reviewer"])
+    assert 'value="publish"' in client.get(f"/applications/{pk}/").content.decode()
+    assert client.post(f"/applications/{pk}/", {"action": "publish"}).status_code == 302
+    client.logout()
+    assert "停车导航" in client.get("/applications/?scenario=SC5").content.decode()
+    login(personas["officer"])
+    client.post(f"/applications/{pk}/", {"action": "withdraw", "reason": "改版"})
+    client.logout()
+    assert client.get(f"/applications/{pk}/").status_code == 404
+    login(personas["enterprise"])
+    r = client.post("/applications/new/", form | {"datasets": data["bus"].code, "scenario": "SC12"})
+    assert r.status_code == 302
