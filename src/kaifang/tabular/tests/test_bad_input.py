@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaifang.tabular.ingest import IngestError, _check_lines
+from kaifang.tabular.ingest import IngestError, _check_lines, _line_number
 
 from .conftest import GOOD_CSV, HEADER
 
@@ -174,11 +174,13 @@ def test_the_streaming_line_check_agrees_with_splitting_the_whole_text(
         chunks.append(text[pos : pos + c])
         pos += c
     chunks.append(text[pos:])
-    line_no, line_len, got = 1, 0, None
-    try:
-        for chunk in chunks:
-            if chunk:
-                line_no, line_len = _check_lines(chunk, line_no, line_len, max_line)
-    except IngestError as exc:
-        got = exc.details["line"]
+    line_len, got, before = 0, None, 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        line_len, start = _check_lines(chunk, line_len, max_line)
+        if start is not None:
+            got = _line_number(before, chunk, start)
+            break
+        before += chunk.count("\n")
     assert got == expected
