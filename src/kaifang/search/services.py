@@ -124,8 +124,10 @@ def search_usage_refresh(*, actor: Any, full: bool = False) -> dict[str, Any]:
     else:
         codes = CallLog.objects.filter(at__gte=row.usage_refreshed_at).values_list("dataset_code", flat=True)
         ids = set(indexable_queryset().filter(code__in=codes.distinct()).values_list("id", flat=True))
-    # Entries leave the one-year window too; a full pass now and then (rebuild) picks those up.
-    indexing.reindex(ids)
+    # In chunks, so a full pass over 100,000 entries never holds them all in memory.
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), 2000):
+        indexing.reindex(set(ordered[i : i + 2000]))
     with transaction.atomic():
         RankingSettings.objects.filter(pk=row.pk).update(usage_refreshed_at=now)
         result = {"refreshed": len(ids), "full": bool(full or row.usage_refreshed_at is None)}
