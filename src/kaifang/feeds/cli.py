@@ -57,7 +57,7 @@ def simulate(
 
 
 def _loop(sim: Any, stop: threading.Event, interval: float, ticks: int, parent_pid: int, quiet: bool) -> int:
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
 
     if not sim.feeds:
         print("没有可模拟的实时数据流 (no demo feeds: run `kaifang demo` first)", file=sys.stderr)
@@ -72,7 +72,8 @@ def _loop(sim: Any, stop: threading.Event, interval: float, ticks: int, parent_p
         except Exception as exc:  # a busy database must not end the demo's feeds; try again next round
             print(f"feed simulator: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         finally:
-            close_old_connections()
+            if not connection.in_atomic_block:  # a long-running process drops a broken or aged connection
+                close_old_connections()
         done += 1
         if ticks and done >= ticks:
             break
