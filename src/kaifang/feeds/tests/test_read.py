@@ -265,3 +265,11 @@ def test_the_data_services_catalog_lists_live_feeds(client, feed_dataset, push):
     push(ds, [row()])
     html = client.get("/services/").content.decode()
     assert "停车场实时泊位监测" in html and 'badge live">实时' in html
+
+
+def test_the_service_page_of_a_feed_shows_its_endpoints(client, feed_dataset, make_dataset):
+    ds = feed_dataset()
+    html = client.get(f"/services/{slug_for_code(ds.code)}/").content.decode()
+    assert "/feed/latest" in html and "/feed/changes?since=" in html and "next_cursor" in html
+    other = make_dataset("published")
+    assert "/feed/latest" not in client.get(f"/services/{slug_for_code(other.code)}/").content.decode()
