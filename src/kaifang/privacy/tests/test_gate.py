@@ -8,7 +8,7 @@ from stdnum import luhn
 from kaifang.privacy import kinds as K
 from kaifang.privacy.gate import check_publishable, prepare_open_version
 from kaifang.privacy.masking import PublicationProfile, mask_id_card, mask_mobile
-from kaifang.privacy.tests.factories import make_card, make_id
+from kaifang.privacy.tests.factories import make_card, make_id, make_uscc
 from kaifang.privacy.tests.test_recognizers import FULL_WIDTH, ids
 
 KEY = b"k" * 32
@@ -338,3 +338,11 @@ def test_property_one_valid_id_anywhere_in_free_text_is_refused(number, disguise
 def test_property_masked_values_pass_the_gate(number, mobile):
     d = check_publishable({"身份证号": [mask_id_card(number)] * 3, "手机": [mask_mobile(mobile)] * 3})
     assert d.allowed, d.reasons
+
+
+def test_enterprise_credit_codes_are_passed_over_but_an_id_among_them_is_found():
+    codes = [make_uscc(f"91421200MA4K{i:04d}A"[:17]) for i in range(300)]
+    d = check_publishable({"统一社会信用代码": codes})
+    assert d.allowed, d.reasons
+    d = check_publishable({"统一社会信用代码": [*codes[:150], make_id(seq=7), *codes[150:]]})
+    assert not d.allowed and d.evidence[0]["kind"] == K.ID_CARD and d.evidence[0]["row"] == 151

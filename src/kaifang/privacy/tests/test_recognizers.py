@@ -380,3 +380,18 @@ def test_scan_table_refuses_10000_columns_with_a_reason():
 def test_sample_indices_cover_the_column():
     idx = sample_indices(1_000_000, 1000)
     assert len(idx) <= 1000 and idx[0] == 0 and idx[-1] > 990_000
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYZIOSVabc -", min_size=16, max_size=20),
+    st.sampled_from(["91421200MA4K0000A", "92421202MA4K1234B", "11100000000013127", "12421200MB0X12345"]),
+)
+def test_the_fast_credit_code_check_agrees_with_stdnum(noise, body):
+    from stdnum.cn import uscc
+
+    from kaifang.privacy.recognizers import uscc_is_valid
+
+    valid = body + uscc.calc_check_digit(body)
+    for code in (noise, valid, valid.lower(), valid[:-1] + "0", f" {valid[:6]}-{valid[6:]} "):
+        assert uscc_is_valid(code) == uscc.is_valid(code), code

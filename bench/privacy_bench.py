@@ -1,0 +1,174 @@
+"""Privacy gate benchmark (issue 4, Performance).
+
+    .venv/bin/python bench/privacy_bench.py [--rows 2000000] [--rounds 2] [--record]
+
+In one run, on the data issue's benchmark file (bench/tabular_bench.py's generator: 12 columns of company
+names, legal representatives' names, addresses, dates, amounts, business scopes, coordinates, credit codes
+and mobile numbers; 2 M rows ≈ 500 MB of CSV):
+
+1. The CSV is ingested once into the store's Parquet form (`tabular.ingest.run_ingest`: typed, `_id`,
+   zstd, 16,384-row groups), the file every measurement reads.
+2. Baseline: a plain read + rewrite of that Parquet with no masking — DuckDB `COPY (SELECT * …)` through
+   `TableEngine.export_parquet`, the same writer the gate's open version uses.
+3. The gate as publication runs it (`privacy.gate.prepare_open_version`): write the open version with a
+   publication profile (the representative's name masked to the surname, the mobile masked 3+4, both
+   coordinates snapped to a 1 km grid), then scan every row of every column of the output.
+   Reported with its two parts (write, scan).
+4. Sealing the raw object into the encrypted raw zone (AES-256-GCM, `privacy.rawzone`).
+
+Rounds alternate baseline and gate so that load from other processes on the (shared) machine falls on
+both. Throughput is the raw Parquet's size divided by the time; the ratio gate/baseline is the figure the
+issue's target (≤ 2×) is about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+
+from bench.tabular_bench import FIELDS, generate  # noqa: E402
+
+PROFILE = {
+    "fields": {
+        "法定代表人": {"action": "mask", "kind": "name"},
+        "联系电话": {"action": "mask", "kind": "mobile"},
+        "经度": {"action": "coordinate_grid", "axis": "lng", "metres": 1000},
+        "纬度": {"action": "coordinate_grid", "axis": "lat", "metres": 1000},
+    }
+}
+
+
+def setup_django(home: Path) -> None:
+    os.environ["KAIFANG_HOME"] = str(home)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kaifang.config.settings")
+    import django
+
+    django.setup()
+
+
+def ingest(csv: Path) -> tuple[Path, float]:
+    from kaifang.tabular.ingest import FieldSpec, run_ingest
+    from kaifang.tabular.store import get_store
+
+    t = time.perf_counter()
+    result = run_ingest(csv, csv.name, [FieldSpec(**f) for f in FIELDS], store=get_store())
+    return result.parquet, time.perf_counter() - t
+
+
+def plain_rewrite(raw: Path, dest: Path) -> float:
+    from kaifang.tabular.engine import TableEngine
+
+    t = time.perf_counter()
+    TableEngine(time_limit=3600).export_parquet("SELECT * FROM t", [], tables={"t": raw}, dest=dest)
+    return time.perf_counter() - t
+
+
+def gate(raw: Path, dest: Path) -> dict[str, object]:
+    from kaifang.privacy.gate import check_publishable, write_open_version
+    from kaifang.privacy.masking import PublicationProfile, dataset_key, profile_select_sql
+
+    profile = PublicationProfile.from_json(PROFILE)
+    key = dataset_key(1)
+    profile_select_sql(profile, ["_id", *[f["name"] for f in FIELDS]], key=key)  # the one-COPY path
+    t = time.perf_counter()
+    write_open_version(raw, dest, profile, key=key)
+    written = time.perf_counter()
+    decision = check_publishable(dest, profile, key=key, already_applied=True)
+    done = time.perf_counter()
+    return {
+        "write_s": written - t,
+        "scan_s": done - written,
+        "total_s": done - t,
+        "allowed": decision.allowed,
+        "reasons": decision.reasons[:3],
+        "findings": decision.stats.get("findings"),
+    }
+
+
+def seal(raw: Path, dest: Path) -> float:
+    from kaifang.privacy.rawzone import encrypt_file
+
+    t = time.perf_counter()
+    encrypt_file(raw, dest)
+    return time.perf_counter() - t
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--record", action="store_true", help="print the Markdown table for docs/performance.md")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kf-privacy-bench-"))
+    try:
+        setup_django(work / "home")
+        csv = work / "企业.csv"
+        t = time.perf_counter()
+        generate(csv, args.rows)
+        print(
+            f"generated {args.rows} rows ({csv.stat().st_size / 1e6:.0f} MB CSV) in {time.perf_counter() - t:.1f}s"
+        )
+        raw, ingest_s = ingest(csv)
+        csv.unlink()
+        mb = raw.stat().st_size / 1e6
+        print(f"ingested once in {ingest_s:.1f}s: {mb:.1f} MB Parquet")
+        plain: list[float] = []
+        gates: list[dict[str, object]] = []
+        for r in range(args.rounds):
+            out = work / f"plain-{r}.parquet"
+            plain.append(plain_rewrite(raw, out))
+            out.unlink()
+            print(f"round {r + 1}: plain rewrite {plain[-1]:.2f}s ({mb / plain[-1]:.1f} MB/s)")
+            out = work / f"open-{r}.parquet"
+            gates.append(gate(raw, out))
+            out.unlink()
+            g = gates[-1]
+            print(
+                f"round {r + 1}: gate {g['total_s']:.2f}s = write {g['write_s']:.2f}s + scan {g['scan_s']:.2f}s "
+                f"({mb / float(g['total_s']):.1f} MB/s), allowed={g['allowed']} findings={g['findings']}"
+            )
+        seal_s = seal(raw, work / "raw.kfraw")
+        plain_s = statistics.median(plain)
+        gate_s = statistics.median(float(g["total_s"]) for g in gates)
+        results = {
+            "rows": args.rows,
+            "parquet_mb": round(mb, 1),
+            "ingest_s": round(ingest_s, 1),
+            "plain_s": [round(x, 2) for x in plain],
+            "gate": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in g.items()} for g in gates],
+            "plain_mb_s": round(mb / plain_s, 1),
+            "gate_mb_s": round(mb / gate_s, 1),
+            "ratio": round(gate_s / plain_s, 2),
+            "seal_s": round(seal_s, 2),
+            "seal_mb_s": round(mb / seal_s, 1),
+            "cpus": os.cpu_count(),
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+        }
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+        if args.record:
+            print(
+                "\n| rows | Parquet MB | plain rewrite | gate (write + scan) | ratio | seal (AES-GCM) |\n"
+                "| --- | --- | --- | --- | --- | --- |\n"
+                f"| {args.rows:,} | {mb:.0f} | {plain_s:.1f} s ({results['plain_mb_s']} MB/s) | "
+                f"{gate_s:.1f} s ({results['gate_mb_s']} MB/s) | {results['ratio']}× | "
+                f"{seal_s:.1f} s ({results['seal_mb_s']} MB/s) |"
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
