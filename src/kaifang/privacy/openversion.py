@@ -64,11 +64,11 @@ def publication_rules(version: Any) -> tuple[ProfileRules, list[str], Any]:
     """The profile the open version is written with: the dataset's rules, plus suppression of every
     column whose field the catalog marks 不予开放. Returns (rules, withheld columns, profile record)."""
     from kaifang.privacy.selectors import current_profile_record
-    from kaifang.tabular.permissions import columns_visible_to
+    from kaifang.tabular.permissions import open_columns_visible_to
 
     record = current_profile_record(version.dataset)
     declared = ProfileRules.from_json(record.rules) if record else ProfileRules()
-    public = {c["name"] for c in columns_visible_to(None, version.dataset, version)}
+    public = {c["name"] for c in open_columns_visible_to(version.dataset, version)}
     withheld = [c["name"] for c in version.schema if c["name"] not in public]
     rules = ProfileRules(
         fields={**declared.fields, **{c: {"action": "suppress"} for c in withheld}},

@@ -103,9 +103,9 @@ def can_table_sample_publish(actor: Any, dataset: Dataset) -> bool:
     return _officer_of(actor, dataset) or _reviews(actor, dataset)
 
 
-def sample_columns_visible_to(dataset: Dataset, version: TableVersion) -> list[dict[str, Any]]:
-    """The columns a public sample may hold: every column whose catalog field is not 不予开放 (the grant's
-    field list does not apply: the sample is for people without a grant)."""
+def open_columns_visible_to(dataset: Dataset, version: TableVersion) -> list[dict[str, Any]]:
+    """The columns that are open at all: every column whose catalog field is not 不予开放, whatever a grant
+    selects (what the open version and a public sample may hold; a grantee then gets the grant's fields)."""
     current = {f.code: f.open_attribute for f in dataset.fields.all()}
     names = {f.name: f.open_attribute for f in dataset.fields.all()}
     out = []

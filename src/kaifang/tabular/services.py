@@ -414,7 +414,7 @@ def table_sample_publish(*, actor: Any, dataset: Dataset, rows: int = SAMPLE_ROW
     if version is None or not version.store_key:
         raise InvalidTransition(_("该数据资源尚无已发布的数据版本，不能生成样本。"))
     store = get_store()
-    columns = perm.sample_columns_visible_to(dataset, version)
+    columns = perm.open_columns_visible_to(dataset, version)
     raw, dest = store.new_temp(), store.new_temp()
     try:
         with _raw_object(version) as source:
