@@ -185,12 +185,15 @@ STEP: dict[str, Callable[[Simulated, str], list[dict[str, Any]]]] = {
 
 
 def demo_feed_datasets() -> list[tuple[Dataset, str]]:
-    """The demo city's published feed datasets the simulator knows how to move."""
+    """The demo city's published feed datasets the simulator knows how to move (a demo built before the
+    feeds were keyed by hospital and ward, or line and stop, is left alone rather than refused every round)."""
     out = []
     qs = Dataset.objects.filter(title__in=list(DEMO_FEEDS), state__in=CATALOGED_STATES).order_by("id")
     for ds in qs:
-        if OpenForm.FEED in (ds.open_forms or []):
-            out.append((ds, DEMO_FEEDS[ds.title]))
+        kind = DEMO_FEEDS[ds.title]
+        keys = {f.name for f in ds.fields.all() if f.is_primary_key}
+        if OpenForm.FEED in (ds.open_forms or []) and keys == set(KEYS[kind]):
+            out.append((ds, kind))
     return out
 
 

@@ -90,3 +90,12 @@ def test_the_simulate_command_without_demo_feeds_fails_clearly(personas, departm
     User.objects.create(username=LOADER, kind="staff", is_active=False)
     assert main(["feeds", "simulate", "--ticks", "1"]) == 1
     assert "no demo feeds" in capsys.readouterr().err
+
+
+def test_feeds_with_other_keys_are_left_alone(feed_dataset):
+    from kaifang.feeds.simulator import demo_feed_datasets
+
+    fields = [parse_field(tok, i) for i, tok in enumerate(COLUMNS["bus"].split(), start=1)]
+    fields[0]["is_primary_key"] = True  # keyed by line alone: one row per line, not per stop
+    feed_dataset(title="公交车辆实时到站信息", fields=fields)
+    assert demo_feed_datasets() == []
