@@ -150,6 +150,8 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Starts of one upload's ingest before a worker found dead mid-ingest fails it instead of retrying.
+KAIFANG_INGEST_MAX_ATTEMPTS = int(os.environ.get("KAIFANG_INGEST_MAX_ATTEMPTS", "2"))
 
 # The platform's identity; another city changes these and the demo data.
 KAIFANG_CITY_REGION_CODE = os.environ.get("KAIFANG_CITY_REGION_CODE", "421200")

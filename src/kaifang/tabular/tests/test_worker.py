@@ -227,12 +227,14 @@ def _run(script: str, env: dict[str, str], *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_worker_killed_mid_ingest_resumes_at_the_next_start(tmp_path):
+@pytest.mark.parametrize("max_attempts", [2, 1])
+def test_worker_killed_mid_ingest_resumes_or_fails_at_the_next_start(tmp_path, max_attempts):
     """A real worker process (`kaifang worker`) is SIGKILLed while it writes the new version; the published
-    version keeps being served, no half version appears, and the next worker retries the task to the end."""
+    version keeps being served and no half version appears. The next worker retries the task to the end,
+    or, when that was the last allowed attempt, fails the upload with a message saying what happened."""
     home = tmp_path / "world"
     home.mkdir()
-    env = _env(home)
+    env = {**_env(home), "KAIFANG_INGEST_MAX_ATTEMPTS": str(max_attempts)}
     small = tmp_path / "small.csv"
     small.write_text("编号,名称,数量\nK1,一,1\nK2,二,2\nK3,三,3\n", encoding="utf-8")
     big = tmp_path / "big.csv"
@@ -279,6 +281,13 @@ def test_worker_killed_mid_ingest_resumes_at_the_next_start(tmp_path):
     )
     assert again.returncode == 0, again.stderr[-3000:]
     done = _run(CHECK, env, uid)
+    if max_attempts == 1:
+        assert done["state"] == "failed" and done["report"]["code"] == "worker_lost"
+        assert "意外终止（已尝试 1 次）" in done["report"]["message"]
+        assert done["versions"] == [[1, "published", True, 3]] and done["served_total"] == 3
+        assert done["tasks"] == [["FAILED", "WorkerLost"]]
+        assert not (home / "uploads" / f"{uid}.part").exists()
+        return
     assert done["state"] == "ingested" and done["attempts"] == 2 and done["phase"] == "done"
     assert done["versions"] == [[1, "published", True, 3], [2, "validated", False, n]]
     assert done["served_total"] == 3  # the new version waits for review
