@@ -208,9 +208,10 @@ def test_planted_identifiers_reach_no_public_output(login, personas, make_datase
 
 
 @pytest.mark.django_db
-def test_raw_zone_is_encrypted_and_destruction_is_recorded(login, personas, make_dataset, settings):
+def test_raw_zone_is_encrypted_and_destruction_is_recorded(login, personas, make_dataset, settings, capsys):
     import datetime as dt
 
+    from kaifang.core.errors import Forbidden
     from kaifang.privacy import rawzone
     from kaifang.privacy.models import VersionDestruction, VersionGate
     from kaifang.privacy.permissions import COMMAND_LINE
@@ -251,6 +252,13 @@ def test_raw_zone_is_encrypted_and_destruction_is_recorded(login, personas, make
         officer.post(page, {"form": "retention", "days": "30", "reason": "档案管理规定"}).status_code == 302
     )
     assert versions_destroy_expired(actor=COMMAND_LINE) == []
+    from kaifang.cli import main
+
+    assert main(["privacy", "destroy-expired", "--dry-run"]) == 0
+    assert main(["privacy", "destroy-expired"]) == 0
+    assert "0 version(s) destroyed" in capsys.readouterr().out
+    with pytest.raises(Forbidden):
+        versions_destroy_expired(actor=personas["officer"])
     records = versions_destroy_expired(
         actor=COMMAND_LINE, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
     )
