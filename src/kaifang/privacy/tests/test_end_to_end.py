@@ -309,3 +309,36 @@ def test_destruction_on_order_needs_the_department_and_a_reason(login, personas,
     # The unpublished, destroyed version: staff reading it get the same clear answer.
     r = officer.get(f"/api/v1/datasets/{slug}/data?version=1")
     assert r.status_code == 410 and "销毁" in r.json()["error"]["message"]
+
+
+CONDITIONAL = {
+    "open_attribute": "conditional",
+    "open_condition": "需申请",
+    "share_type": "conditional",
+    "share_condition": "需申请",
+}
+
+
+@pytest.mark.django_db
+def test_the_sample_of_a_conditional_dataset_holds_no_planted_value(login, personas, make_dataset):
+    """The public sample (样本数据集) is written through the same profile and gate."""
+    csv, planted = _planted()
+    ds = make_dataset("published", fields=FIELDS, title="居民名册样本", **CONDITIONAL)
+    slug = slug_for_code(ds.code)
+    officer = login(personas["officer"])
+    _upload(officer, slug, csv.encode("utf-8"))
+    _set_profile(officer, slug, {**RULES, "备注": {"action": "suppress"}})
+    assert _publish(login(personas["reviewer"]), slug).status_code == 200
+    made = login(personas["officer"]).post(f"/api/v1/datasets/{slug}/sample?rows=20")
+    assert made.status_code == 200, made.content
+    anon = Client()
+    assert anon.get(f"/api/v1/datasets/{slug}/data").status_code == 403
+    urls = [f"/api/v1/datasets/{slug}/sample", f"/tabular/datasets/{slug}/data-panel/"] + [
+        f"/api/v1/datasets/{slug}/sample/download?format={fmt}"
+        for fmt in ("csv", "csv-bom", "csv-gbk", "xlsx", "json")
+    ]
+    for url in urls:
+        r = anon.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+        assert not _scan(_text(r), planted), url
+    assert len(anon.get(f"/api/v1/datasets/{slug}/sample").json()["rows"]) == 20
