@@ -89,9 +89,9 @@ def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
     if served is not None and ctx["may_read"]:
         try:
             served = selectors.as_served(served, request.user)  # the open (masked) object's columns
-        except DomainError as exc:
+        except DomainError as exc:  # its files were destroyed (410): say so instead of the data
             ctx["served_error"] = exc.message
-            served = None
+            served = ctx["served"] = None
     if served is not None and ctx["may_read"]:
         columns = perm.columns_visible_to(request.user, ds, served)
         lonlat = selectors.coordinate_columns(columns)

@@ -278,7 +278,8 @@ def test_raw_zone_is_encrypted_and_destruction_is_recorded(login, personas, make
         and "销毁" in r.json()["error"]["message"]
     )
     assert anon.get(f"/api/v1/datasets/{slug}/download?format=csv").status_code == 410
-    assert anon.get(f"/tabular/datasets/{slug}/data-panel/").status_code == 200
+    panel = anon.get(f"/tabular/datasets/{slug}/data-panel/")
+    assert panel.status_code == 200 and "销毁" in panel.content.decode()
     assert anon.get(f"/api/v1/datasets/{slug}/versions/1").status_code == 200
     listing = login(personas["auditor"]).get(page)
     assert listing.status_code == 200 and "已销毁" in listing.content.decode()
