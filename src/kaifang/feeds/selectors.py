@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 
 from kaifang.catalog.choices import OpenAttribute
 from kaifang.catalog.models import Dataset
-from kaifang.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from kaifang.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from kaifang.feeds.models import Feed, FeedRecord
 from kaifang.feeds.permissions import can_feed_push, feed_columns_visible_to, may_read_feed
+from kaifang.tabular.query import _int, bad  # the data API's parameter errors, word for word
 
 MAX_LIMIT = 1000
 
@@ -20,24 +21,6 @@ class CursorError(DomainError):
 
     status = 400
     code = "cursor_invalid"
-
-
-def bad(param: str, message: str) -> ValidationFailed:
-    return ValidationFailed(
-        _("查询参数有误：%(msg)s") % {"msg": message}, code="bad_parameter", details={param: message}
-    )
-
-
-def _int(raw: Any, param: str, default: int, lo: int, hi: int) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise bad(param, _("%(p)s 必须是整数。") % {"p": param}) from None
-    if value < lo or value > hi:
-        raise bad(param, _("%(p)s 必须在 %(lo)s 到 %(hi)s 之间。") % {"p": param, "lo": lo, "hi": hi})
-    return value
 
 
 def get_push_target(actor: Any, dataset: Dataset) -> Dataset:
