@@ -343,3 +343,28 @@ def test_the_sample_of_a_conditional_dataset_holds_no_planted_value(login, perso
         assert r.status_code == 200, (url, r.status_code)
         assert not _scan(_text(r), planted), url
     assert len(anon.get(f"/api/v1/datasets/{slug}/sample").json()["rows"]) == 20
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "persona,lifecycle,raw",
+    [
+        ("anonymous", 302, 302),
+        ("citizen", 404, 404),
+        ("enterprise", 404, 404),
+        ("other_officer", 404, 404),
+        ("reviewer", 200, 404),
+        ("auditor", 200, 404),
+        ("officer", 200, 200),
+    ],
+)
+def test_lifecycle_and_raw_pages_per_persona(login, personas, make_dataset, persona, lifecycle, raw):
+    ds = make_dataset("published", fields=FIELDS[:3], title="小名册")
+    slug = slug_for_code(ds.code)
+    _upload(login(personas["officer"]), slug, "编号,姓名,身份证号\nP1,张建国,\n".encode())
+    c = login(personas.get(persona))
+    assert c.get(f"/privacy/datasets/{slug}/lifecycle/").status_code == lifecycle
+    assert c.get(f"/privacy/datasets/{slug}/versions/1/raw").status_code == raw
+    if persona == "officer":
+        assert c.get(f"/privacy/datasets/{slug}/versions/2/raw").status_code == 404
+        assert c.get("/privacy/datasets/999999999999999-000001/lifecycle/").status_code == 404
