@@ -101,8 +101,13 @@ def test_whole_xlsx_is_stored_and_ranged(published, client):
 
 
 def test_generated_downloads_have_no_ranges(published, client, home):
-    # Filtered Parquet, and every streamed text format: generated per request, Range is ignored.
-    for fmt, params in (("parquet", {"类别": "甲"}), ("csv", {}), ("json", {}), ("xlsx", {"sort": "-数量"})):
+    # Filtered downloads, JSON and GeoJSON: generated per request, Range is ignored.
+    for fmt, params in (
+        ("parquet", {"类别": "甲"}),
+        ("csv", {"类别": "甲"}),
+        ("json", {}),
+        ("xlsx", {"sort": "-数量"}),
+    ):
         r = client.get(url(published, fmt, **params), HTTP_RANGE="bytes=0-9")
         assert r.status_code == 200, fmt
         assert "Accept-Ranges" not in r and "Content-Range" not in r
@@ -130,3 +135,31 @@ def test_ranges_need_the_same_access_as_downloads(make_table, client, login, per
     # The department's own officer may read it: the stored file answers the range.
     staff = login(personas["officer"]).get(url(conditional, "parquet"), HTTP_RANGE="bytes=0-3")
     assert staff.status_code == 206 and body(staff) == b"PAR1"
+
+
+def test_whole_csv_variants_are_stored_files_with_ranges(published, client, home):
+    import csv
+
+    for fmt, encoding in (("csv", "utf-8"), ("csv-bom", "utf-8-sig"), ("csv-gbk", "gbk")):
+        r, data = whole(client, published, fmt)
+        rows = list(csv.reader(io.StringIO(data.decode(encoding))))
+        assert rows[0][:2] == ["编号", "名称"] and rows[3][1] == "嘉鱼县图书馆", fmt
+        head = client.get(url(published, fmt), HTTP_RANGE="bytes=0-2")
+        assert head.status_code == 206 and body(head) == data[:3], fmt
+    assert len(list((Path(home) / "store" / "exports").rglob("*.csv"))) == 3
+    assert whole(client, published, "csv-bom")[1].startswith(b"\xef\xbb\xbf")
+
+
+def test_stored_csv_neutralises_every_formula_lead(make_table, client):
+    from .conftest import FIELDS
+
+    leads = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
+    lines = ["编号,名称,数量,日期,类别,经度,纬度,身份证号"] + [
+        f'B{i},"{v}",1,2024-01-01,甲,114.3,29.8,' for i, v in enumerate(leads)
+    ]
+    ds = make_table("\n".join(lines) + "\n", FIELDS)
+    import csv
+
+    _r, data = whole(client, ds, "csv")
+    names = [row[1] for row in csv.reader(io.StringIO(data.decode(), newline=""))][1:]
+    assert names == ["'" + v for v in leads]
