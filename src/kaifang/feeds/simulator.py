@@ -256,8 +256,11 @@ class Simulator:
 
 def seed_demo_feeds(stdout: Any = None) -> int:
     """Called by the demo build: every demo feed starts with a full snapshot."""
+    from kaifang.feeds.validation import close
+
     sim = Simulator.for_demo()
     n = sim.seed()
+    close()
     if stdout is not None:
         stdout.write(f"实时数据流：{len(sim.feeds)} 个（医院床位、公交到站、停车位）\n")
     return n

@@ -63,6 +63,16 @@ def _cursor() -> Any:
         return _db.cursor()
 
 
+def close() -> None:
+    """Drop the process's validation database: the demo build calls this before the server forks its
+    workers, which must not inherit a live DuckDB instance (each opens its own when it first needs one)."""
+    global _db
+    with _lock:
+        if _db is not None:
+            _db.close()
+            _db = None
+
+
 def _text(value: Any) -> tuple[str | None, bool]:
     """A JSON value as the text the ingest checks see; False when it is not a scalar."""
     if value is None:

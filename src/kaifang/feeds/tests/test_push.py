@@ -200,3 +200,14 @@ def test_personal_identifiers_are_refused_on_open_feeds(feed_dataset, push):
     assert err["code"] == "personal_data" and "个人信息" in err["message"] and err["details"]["reasons"]
     assert not FeedRecord.objects.exists()
     assert push(ds, [{"编号": "1", "备注": "北门入口"}]).status_code == 201
+
+
+def test_validation_reopens_its_database_after_close(feed_dataset, push):
+    from kaifang.feeds import validation
+
+    ds = feed_dataset()
+    assert push(ds, [row("P001")]).status_code == 201
+    validation.close()
+    assert validation._db is None
+    assert push(ds, [row("P002", "x")]).status_code == 422  # checked by a fresh database
+    assert push(ds, [row("P002")]).status_code == 201
