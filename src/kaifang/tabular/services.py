@@ -207,6 +207,9 @@ def _publish(*, actor: Any, version: TableVersion, reason: str) -> TableVersion:
         before={"current": previous.number if previous else None},
         after={"current": version.number, "sha256": version.content_hash},
     )
+    from kaifang.tabular.tasks import after_publication
+
+    after_publication(version)
     return version
 
 

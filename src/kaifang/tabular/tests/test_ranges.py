@@ -163,3 +163,35 @@ def test_stored_csv_neutralises_every_formula_lead(make_table, client):
     _r, data = whole(client, ds, "csv")
     names = [row[1] for row in csv.reader(io.StringIO(data.decode(), newline=""))][1:]
     assert names == ["'" + v for v in leads]
+
+
+def test_publication_prepares_the_public_csv(
+    table_ds, ingest, personas, client, home, django_capture_on_commit_callbacks
+):
+    from kaifang.tabular.services import table_version_publish
+
+    version = ingest(table_ds)
+    exports = Path(home) / "store" / "exports"
+    with django_capture_on_commit_callbacks(execute=True):
+        table_version_publish(actor=personas["reviewer"], version=version)
+    stored = list(exports.rglob("*.csv"))
+    assert len(stored) == 1
+    r, data = whole(client, table_ds, "csv")
+    assert (
+        data == stored[0].read_bytes() and b"\xe8\xba\xab\xe4\xbb\xbd" not in data
+    )  # no closed 身份证号 column
+    assert len(list(exports.rglob("*.csv"))) == 1  # served from the prepared file
+
+
+def test_publication_of_conditional_data_prepares_nothing(
+    make_dataset, ingest, personas, home, django_capture_on_commit_callbacks
+):
+    from kaifang.tabular.services import table_version_publish
+
+    from .conftest import FIELDS
+
+    ds = make_dataset(fields=FIELDS, title="有条件", open_attribute="conditional", open_condition="需申请")
+    version = ingest(ds)
+    with django_capture_on_commit_callbacks(execute=True):
+        table_version_publish(actor=personas["reviewer"], version=version)
+    assert not list((Path(home) / "store" / "exports").rglob("*.csv"))
