@@ -259,10 +259,14 @@ def test_raw_zone_is_encrypted_and_destruction_is_recorded(login, personas, make
     assert "0 version(s) destroyed" in capsys.readouterr().out
     with pytest.raises(Forbidden):
         versions_destroy_expired(actor=personas["officer"])
+    assert Client().get(f"/api/v1/datasets/{slug}/download?format=csv").status_code == 200
+    exports = list(store.root.joinpath("exports").rglob("*.csv"))
+    assert exports, "the whole-table CSV is cached by the tabular app"
     records = versions_destroy_expired(
         actor=COMMAND_LINE, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
     )
     assert len(records) == 1
+    assert not any(p.exists() for p in exports), "cached public downloads go with the version"
     record = VersionDestruction.objects.get(version=version)
     kinds = {h["kind"]: h["sha256"] for h in record.destroyed_hashes}
     open_sha = VersionGate.objects.get(version=version, allowed=True).open_sha256
