@@ -88,9 +88,13 @@ def _search(qs: QuerySet[Dataset], q: str) -> QuerySet[Dataset]:
 
 
 def catalog_generation() -> int:
-    """Changes whenever any service commits (every one writes an audit event): a cache key part that
-    is right across processes without any invalidation messages."""
-    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    """Changes whenever a service commits a change the public pages can show (every service writes an
+    audit event; a feed's pushes are marked as not changing the catalog): a cache key part that is right
+    across processes without any invalidation messages."""
+    return (
+        AuditEvent.objects.filter(changes_catalog=True).order_by("-id").values_list("id", flat=True).first()
+        or 0
+    )
 
 
 def _cached(prefix: str, parts: Any, compute: Any, timeout: int = 300) -> Any:

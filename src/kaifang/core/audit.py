@@ -21,8 +21,10 @@ def audit_record(
     reason: str = "",
     before: Any = None,
     after: Any = None,
+    changes_catalog: bool = True,
 ) -> AuditEvent:
-    """Record who did what to which object, and why. Call inside the service's transaction."""
+    """Record who did what to which object, and why. Call inside the service's transaction. Pass
+    `changes_catalog=False` only for changes that no cached public page or answer shows."""
     target_type, target_id = target_key(target)
     user = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
@@ -33,6 +35,7 @@ def audit_record(
         reason=reason or "",
         before=before,
         after=after,
+        changes_catalog=changes_catalog,
     )
 
 

@@ -16,9 +16,15 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # False for frequent changes that no cached public answer shows (a feed's pushed rows): they must not
+    # turn over the page caches keyed by the newest event (docs/decisions/0004).
+    changes_catalog = models.BooleanField(default=True)
 
     class Meta:
-        indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "created_at"]),
+            models.Index(fields=["changes_catalog", "id"], name="audit_catalog_generation"),
+        ]
         ordering = ["-created_at", "-id"]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")

@@ -99,6 +99,8 @@ def feed_push(
                 for k in ("mode", "received", "inserted", "updated", "deleted", "cursor", "row_count")
             }
             | ({"idempotency_key": key} if key else {}),
+            # Pushes come every second or so and are read through the live view, which no page cache holds.
+            changes_catalog=False,
         )
         if feed.batch_count == 1:
             _register_distribution(dataset)

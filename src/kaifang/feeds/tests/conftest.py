@@ -62,7 +62,8 @@ def push(client: Any, api_key: Any) -> Any:
     def do(ds: Any, rows: Any, mode: str = "upsert", persona: str = "officer", key: str = "") -> Any:
         headers = {}
         if persona != "anonymous":
-            keys.setdefault(persona, api_key(persona))
+            if persona not in keys:  # one key per persona (setdefault would make a new key every call)
+                keys[persona] = api_key(persona)
             headers["HTTP_AUTHORIZATION"] = f"Bearer {keys[persona]}"
         if key:
             headers["HTTP_IDEMPOTENCY_KEY"] = key

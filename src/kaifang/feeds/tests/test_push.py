@@ -171,6 +171,18 @@ def test_one_audit_event_per_batch(feed_dataset, push, personas):
     assert e.actor == personas["officer"] and e.after["inserted"] == 50 and e.target_type == "feeds.feed"
 
 
+def test_pushes_leave_the_public_page_caches_alone(feed_dataset, push):
+    from kaifang.catalog.selectors import catalog_generation
+
+    ds = feed_dataset()
+    push(ds, [row("P001")])  # the first push also lists the feed as a distribution: a catalog change
+    generation = catalog_generation()
+    for i in range(3):
+        push(ds, [row("P001", free=i)])
+    assert catalog_generation() == generation
+    assert AuditEvent.objects.filter(action="feed.push").count() == 4  # still audited, every one
+
+
 def test_first_push_lists_the_feed_as_a_distribution(feed_dataset, push):
     ds = feed_dataset()
     push(ds, [row()])
