@@ -229,12 +229,15 @@ def seal_raw(version: Any) -> None:
     from kaifang.privacy.models import VersionGate
     from kaifang.tabular.store import get_store
 
-    plain = get_store().local_path(version.store_key)
-    if not plain.is_file():
-        return
-    rawzone.seal(version.content_hash, plain)
-    if not VersionGate.objects.filter(open_key=version.store_key).exists():
-        plain.unlink(missing_ok=True)
+    store = get_store()
+    # The raw object, and the quarantine file of rows set aside at ingest (raw values too).
+    for key in (version.store_key, version.quarantine_key):
+        plain = store.local_path(key) if key else None
+        if plain is None or not plain.is_file():
+            continue
+        rawzone.seal(plain.stem, plain)
+        if not VersionGate.objects.filter(open_key=key).exists():
+            plain.unlink(missing_ok=True)
 
 
 def served_path(version: Any) -> Path:

@@ -242,6 +242,12 @@ def _destroy(actor: Any, version: Any, reason: str, trigger: str) -> Any:
                 qpath,
                 version.quarantine_key in alive_raw or version.quarantine_key in alive_open,
             )
+            drop(
+                "quarantine_sealed",
+                qpath.stem,
+                rawzone.sealed_path(qpath.stem),
+                version.quarantine_key in alive_raw,
+            )
         for key in sorted({g.open_key for g in gates}):
             path = store.local_path(key)
             drop("open", path.stem, path, key in alive_open or key in alive_raw)

@@ -66,10 +66,10 @@ def home(settings, tmp_path):
     return settings.KAIFANG_HOME
 
 
-def _upload(client, slug: str, data: bytes) -> dict:
+def _upload(client, slug: str, data: bytes, **body) -> dict:
     r = client.post(
         f"/api/v1/datasets/{slug}/uploads",
-        json.dumps({"filename": "名册.csv", "size": len(data)}),
+        json.dumps({"filename": "名册.csv", "size": len(data), **body}),
         content_type="application/json",
     )
     assert r.status_code == 201, r.content
@@ -372,3 +372,30 @@ def test_lifecycle_and_raw_pages_per_persona(login, personas, make_dataset, pers
     if persona == "officer":
         assert c.get(f"/privacy/datasets/{slug}/versions/2/raw").status_code == 404
         assert c.get("/privacy/datasets/999999999999999-000001/lifecycle/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_quarantine_file_is_sealed_and_destroyed_with_the_version(login, personas, make_dataset):
+    from kaifang.privacy import rawzone
+    from kaifang.privacy.models import VersionDestruction
+    from kaifang.tabular.models import TableVersion
+    from kaifang.tabular.store import get_store
+
+    csv, _values = _planted()
+    bad = csv.replace(",114.321233,", ",不是数字,", 1)  # row 1 is set aside, with its raw values
+    ds = make_dataset("published", fields=FIELDS, title="居民名册四")
+    slug = slug_for_code(ds.code)
+    officer = login(personas["officer"])
+    assert _upload(officer, slug, bad.encode("utf-8"), quarantine=True)["quarantined_count"] == 1
+    _set_profile(officer, slug, {**RULES, "备注": {"action": "suppress"}})
+    assert _publish(login(personas["reviewer"]), slug).status_code == 200
+    version = TableVersion.objects.get(dataset=ds)
+    qplain = get_store().local_path(version.quarantine_key)
+    qsealed = rawzone.sealed_path(qplain.stem)
+    assert not qplain.exists() and qsealed.exists()
+    page = f"/privacy/datasets/{slug}/lifecycle/"
+    officer = login(personas["officer"])
+    assert officer.post(page, {"form": "destroy", "number": "1", "reason": "依决定"}).status_code == 302
+    kinds = {h["kind"] for h in VersionDestruction.objects.get(version=version).destroyed_hashes}
+    assert {"raw", "raw_sealed", "quarantine", "quarantine_sealed", "open"} <= kinds
+    assert not qsealed.exists()
