@@ -36,6 +36,24 @@ def _prepare(verbosity: int = 0) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     # The demo's staff accounts log in with the printed passwords alone.
     os.environ.setdefault("KAIFANG_STAFF_2FA_REQUIRED", "0")
+    if not args.no_serve:
+        import subprocess
+
+        # The build runs DuckDB, Arrow and the search index, whose threads and buffers must not be inherited
+        # by the server's forked workers (they crashed with SIGSEGV on shutdown): build in a child process,
+        # then serve from this one, which has touched none of them (as `kaifang serve` does).
+        built = subprocess.call([sys.executable, "-m", "kaifang.cli", "demo", "--no-serve"])  # noqa: S603
+        if built != 0:
+            return built
+        _setup()
+        _prepare(verbosity=0)
+        from kaifang.feeds.cli import start_simulator, stop_simulator
+
+        simulator = start_simulator()  # the demo's feeds keep moving while it is served, and stop with it
+        try:
+            return _serve(args.host, args.port, args.workers)
+        finally:
+            stop_simulator(simulator)
     _setup()
     _prepare()
     import time
@@ -50,15 +68,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("示例账号 (demo accounts):")
     for username, password, role in result["accounts"]:
         print(f"  {username:<16} {password:<20} {role}")
-    if args.no_serve:
-        return 0
-    from kaifang.feeds.cli import start_simulator, stop_simulator
-
-    simulator = start_simulator()  # the demo's feeds keep moving while it is served, and stop with it
-    try:
-        return _serve(args.host, args.port, args.workers)
-    finally:
-        stop_simulator(simulator)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -87,6 +97,13 @@ def _serve(host: str, port: int, workers: int) -> int:
         def load(self) -> Any:
             return application
 
+    from django.db import connections
+
+    from kaifang.tabular.engine import close_all
+
+    # Nothing opened while preparing (migrations, the demo build) may be inherited by the forked workers.
+    close_all()
+    connections.close_all()
     worker = _start_worker()
     print(f"Kaifang serving at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     try:

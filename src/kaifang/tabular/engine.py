@@ -334,5 +334,18 @@ class TableEngine:
                 con.close()
 
 
+def close_all() -> None:
+    """Close the process's DuckDB databases. A server calls this before it forks its workers: a DuckDB
+    database (its threads and buffers) must not be shared across a fork; each worker opens its own."""
+    with TableEngine._readers_lock:
+        for con in TableEngine._readers.values():
+            con.close()
+        TableEngine._readers.clear()
+    with TableEngine._write_lock:
+        if TableEngine._writer is not None:
+            TableEngine._writer.close()
+            TableEngine._writer = None
+
+
 def engine() -> TableEngine:
     return TableEngine()
