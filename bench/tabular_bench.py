@@ -138,6 +138,16 @@ def to_gbk(src: Path, dest: Path) -> None:
             fout.write(chunk)
 
 
+def first_company(path: Path) -> str:
+    """A company name that occurs in the data (the equality filter's value; names of people are masked)."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        return next(reader)[header.index("企业名称")]
+
+
 def setup_django(home: Path) -> None:
     os.environ["KAIFANG_HOME"] = str(home)
     os.environ.pop("DATABASE_URL", None)
@@ -283,8 +293,33 @@ def main() -> int:
         version = (
             TableVersion.objects.filter(dataset__code=code, state="validated").order_by("-number").first()
         )
+        from bench.privacy_bench import PROFILE
+        from kaifang.privacy.services import publication_profile_set
+
+        # Names and mobiles are personal data: the gate refuses them unmasked (X5), as it should.
+        publication_profile_set(
+            actor=User.objects.get(username="officer"),
+            dataset=Dataset.objects.get(code=code),
+            rules=PROFILE,
+            reason="性能测试：法定代表人保留姓氏，手机号 3+4 掩码，坐标 1 km 网格",
+        )
+        t = time.perf_counter()
         table_version_publish(actor=User.objects.get(username="reviewer"), version=version)
-        assert Dataset.objects.get(code=code)
+        results["publish_s"] = time.perf_counter() - t
+        # Publication queues the public CSV download; run the queue now so it does not share the cores
+        # with the load test below.
+        t = time.perf_counter()
+        subprocess.run([str(KAIFANG), "worker", "--batch"], env=env, check=True, stdout=subprocess.DEVNULL)
+        results["prepare_downloads_s"] = time.perf_counter() - t
+        print(
+            f"publish (privacy gate, open version) {results['publish_s']:.1f}s; "
+            f"public CSV prepared in {results['prepare_downloads_s']:.1f}s"
+        )
+        company = first_company(utf8)
+        SHAPES["equality filter (unindexed)"] = "/api/v1/datasets/{slug}/data?" + urllib.parse.urlencode(
+            {"企业名称": company, "limit": 100}
+        )
+        DATASETTE_SHAPES["equality filter (unindexed)"] = {"企业名称": company, "_size": 100}
         results["api"] = api_load(args, env, slug)
         if args.peers:
             results["datasette"] = datasette_load(args, work / "peers-utf8.db")
@@ -300,7 +335,7 @@ SHAPES = {
     "baseline: static file": "/static/kaifang/site.css",
     "page of 100 rows": "/api/v1/datasets/{slug}/data?limit=100",
     "equality filter (unindexed)": "/api/v1/datasets/{slug}/data?"
-    + urllib.parse.urlencode({"法定代表人": "王伟", "limit": 100}),
+    + urllib.parse.urlencode({"企业名称": "咸宁香城科技有限公司", "limit": 100}),  # set from the data
     "sort on a number": "/api/v1/datasets/{slug}/data?"
     + urllib.parse.urlencode({"sort": "-注册资本", "limit": 100}),
     "text search": "/api/v1/datasets/{slug}/data?" + urllib.parse.urlencode({"q": "人工智能", "limit": 100}),
@@ -309,7 +344,7 @@ SHAPES = {
 }
 DATASETTE_SHAPES = {  # the same five questions in Datasette's table URL language
     "page of 100 rows": {"_size": 100},
-    "equality filter (unindexed)": {"法定代表人": "王伟", "_size": 100},
+    "equality filter (unindexed)": {"企业名称": "咸宁香城科技有限公司", "_size": 100},  # set from the data
     "sort on a number": {"_sort_desc": "注册资本", "_size": 100},
     "text search": {"_search": "人工智能", "_size": 100},
     "group-by count": {"_facet": "所属区县", "_size": 0},
@@ -462,6 +497,10 @@ def record(results: dict[str, object], args: argparse.Namespace) -> None:
         )
     d = api["download"]
     lines += [
+        "",
+        f"Publication (the privacy gate writing the masked open version) took {results['publish_s']:.1f} s; the "
+        f"worker then prepared the public whole-table CSV in {results['prepare_downloads_s']:.1f} s (including "
+        "the worker's start-up), so the download below is that stored file.",
         "",
         f"Download of the whole table as CSV: {d['mb']:.0f} MB in {d['seconds']:.1f} s = **{d['mb_per_s']:.1f} MB/s** "
         f"(goal ≥ 100 MB/s); serving workers' peak RSS {d['worker_peak_rss_before_mb']:.0f} MB before, "
