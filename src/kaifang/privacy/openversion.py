@@ -230,6 +230,7 @@ def seal_raw(version: Any) -> None:
     from kaifang.tabular.store import get_store
 
     store = get_store()
+    drop_previews(version.content_hash)  # an open version now exists: staff are served that
     # The raw object, and the quarantine file of rows set aside at ingest (raw values too).
     for key in (version.store_key, version.quarantine_key):
         plain = store.local_path(key) if key else None
@@ -266,21 +267,28 @@ def _resolve(version: Any) -> tuple[Path, Any]:
     return plain, None
 
 
-def as_served(version: Any, actor: Any = None, *, strict: bool = True) -> Any:
+def as_served(version: Any, actor: Any = None, *, strict: bool = True, preview: bool = True) -> Any:
     """The version as its readers see it: with an open object, its schema, column profile, hash and size
-    replace the raw ones on this (unsaved) instance and `served_path` points at it; the problem-row report
-    (raw values) is left out for anyone but the responsible staff. VersionDestroyed (410) for a version
-    whose files were destroyed (with `strict=False` the version's record is returned as it is, and a read
-    of its data raises)."""
-    from kaifang.tabular.permissions import may_read_unpublished
-
-    if not may_read_unpublished(actor, version.dataset):
+    replace the raw ones on this (unsaved) instance and `served_path` points at it. A version without one
+    (not yet published) is read raw by the officers of its own department only; other staff (reviewers,
+    auditors) are served a masked preview written with the same rules (`preview=False`: metadata only, no
+    file is written). The problem-row report (raw values) is left out for anyone but the department's
+    officers. VersionDestroyed (410) for a version whose files were destroyed (with `strict=False` the
+    version's record is returned as it is, and a read of its data raises)."""
+    raw_reader = may_read_raw(actor, version.dataset)
+    if not raw_reader:
         version.bad_rows = []
     try:
         path, gate = _resolve(version)
+        if gate is None and not raw_reader:
+            version.profile = {}  # the raw column profile holds raw values (top values, min, max)
+            if preview:
+                path, version.schema = _masked_preview(version)
     except DomainError:
         if strict:
             raise
+        if not raw_reader:
+            version.profile = {}  # destroyed or unreadable: its raw column profile is not shown either
         return version
     version.served_path = path
     if gate is not None:
@@ -289,6 +297,49 @@ def as_served(version: Any, actor: Any = None, *, strict: bool = True) -> Any:
         version.content_hash = gate.open_sha256
         version.byte_size = gate.open_size
     return version
+
+
+def _preview_dir() -> Path:
+    from kaifang.tabular.store import get_store
+
+    # Under the store's objects, so the engine's shared reader may open it; never served as a store key.
+    return get_store().root / "objects" / "previews"
+
+
+def _masked_preview(version: Any) -> tuple[Path, list[dict[str, Any]]]:
+    """The version written with its publication rules (closed fields suppressed), for staff outside the
+    department who check an unpublished version. Cached per (raw hash, rules); not gated, never public."""
+    import hashlib
+    import json
+
+    from kaifang.privacy import rawzone
+    from kaifang.privacy.gate import write_open_version
+    from kaifang.privacy.masking import dataset_key
+    from kaifang.tabular.store import get_store
+
+    rules, _withheld, _record = publication_rules(version)
+    digest = hashlib.sha256(json.dumps(rules.to_json(), sort_keys=True).encode()).hexdigest()[:16]
+    dest = _preview_dir() / f"{version.content_hash}-{digest}.parquet"
+    if not dest.is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = get_store().new_temp()
+        try:
+            with rawzone.raw_file(version.store_key, version.content_hash) as raw:
+                write_open_version(raw, tmp, rules, key=dataset_key(version.dataset_id))
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return dest, open_schema(version, dest)
+
+
+def drop_previews(content_hash: str) -> list[Path]:
+    """Remove the masked previews of a raw object (at sealing and destruction)."""
+    out = []
+    if content_hash:
+        for p in _preview_dir().glob(f"{content_hash}-*.parquet"):
+            p.unlink(missing_ok=True)
+            out.append(p)
+    return out
 
 
 def may_read_raw(actor: Any, dataset: Any) -> bool:

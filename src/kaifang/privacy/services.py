@@ -268,6 +268,10 @@ def _destroy(actor: Any, version: Any, reason: str, trigger: str) -> Any:
             after={"version": version.number, "trigger": trigger, "hashes": destroyed},
         )
         # Files go last, inside the transaction: if removing one fails, the record is rolled back with it.
+        from kaifang.privacy.openversion import drop_previews
+
+        if version.content_hash not in alive_hashes:
+            drop_previews(version.content_hash)
         for path in to_delete:
             path.unlink(missing_ok=True)
     return record

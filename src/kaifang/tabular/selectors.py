@@ -55,18 +55,20 @@ def get_version_for(actor: Any, dataset: Dataset, number: Any = None) -> TableVe
     return as_served(version, actor)
 
 
-def as_served(version: TableVersion, actor: Any, *, strict: bool = True) -> TableVersion:
+def as_served(
+    version: TableVersion, actor: Any, *, strict: bool = True, preview: bool = True
+) -> TableVersion:
     """Readers get the version's open (masked) object and its schema and profile (privacy app, P8)."""
     from kaifang.privacy import openversion
 
-    return openversion.as_served(version, actor, strict=strict)
+    return openversion.as_served(version, actor, strict=strict, preview=preview)
 
 
 def get_version_by_number(actor: Any, dataset: Dataset, number: int) -> TableVersion:
     version = versions_for(actor, dataset).filter(number=number).first()
     if version is None:
         raise NotFound()
-    return as_served(version, actor, strict=False)
+    return as_served(version, actor, strict=False, preview=False)
 
 
 def get_upload_for(actor: Any, upload_id: Any) -> Upload:

@@ -284,7 +284,8 @@ def test_raw_zone_is_encrypted_and_destruction_is_recorded(login, personas, make
     assert anon.get(f"/api/v1/datasets/{slug}/download?format=csv").status_code == 410
     panel = anon.get(f"/tabular/datasets/{slug}/data-panel/")
     assert panel.status_code == 200 and "销毁" in panel.content.decode()
-    assert anon.get(f"/api/v1/datasets/{slug}/versions/1").status_code == 200
+    detail = anon.get(f"/api/v1/datasets/{slug}/versions/1")
+    assert detail.status_code == 200 and not _scan(detail.content.decode(), planted)
     listing = login(personas["auditor"]).get(page)
     assert listing.status_code == 200 and "已销毁" in listing.content.decode()
     assert version.content_hash[:17] in listing.content.decode()
@@ -399,3 +400,34 @@ def test_the_quarantine_file_is_sealed_and_destroyed_with_the_version(login, per
     kinds = {h["kind"] for h in VersionDestruction.objects.get(version=version).destroyed_hashes}
     assert {"raw", "raw_sealed", "quarantine", "quarantine_sealed", "open"} <= kinds
     assert not qsealed.exists()
+
+
+@pytest.mark.django_db
+def test_staff_outside_the_department_check_an_unpublished_version_masked(login, personas, make_dataset):
+    """Before publication only the department reads the raw rows; the reviewer who decides on publication
+    sees them as the public would (the same rules), never the planted values."""
+    from kaifang.privacy.openversion import _preview_dir
+
+    csv, planted = _planted()
+    ds = make_dataset("published", fields=FIELDS, title="居民名册五")
+    slug = slug_for_code(ds.code)
+    officer = login(personas["officer"])
+    _upload(officer, slug, csv.encode("utf-8"))
+    _set_profile(officer, slug, {**RULES, "备注": {"action": "suppress"}})
+    own = officer.get(f"/api/v1/datasets/{slug}/data?version=1&limit=100").json()
+    assert own["rows"][0]["姓名"] == SURNAMES[0] + GIVEN[0]
+    for who in ("reviewer", "auditor"):
+        c = login(personas[who])
+        for url in (
+            f"/api/v1/datasets/{slug}/data?version=1&limit=100",
+            f"/api/v1/datasets/{slug}/download?format=csv&version=1",
+            f"/api/v1/datasets/{slug}/aggregate?version=1&group_by={quote('姓名')}&agg=count",
+            f"/tabular/datasets/{slug}/data-panel/",
+            f"/api/v1/datasets/{slug}/versions/1",
+        ):
+            r = c.get(url)
+            assert r.status_code == 200, (who, url, r.status_code)
+            assert not _scan(_text(r), planted), (who, url)
+    assert list(_preview_dir().glob("*.parquet"))
+    assert _publish(login(personas["reviewer"]), slug).status_code == 200
+    assert not list(_preview_dir().glob("*.parquet")), "the preview goes once the open version exists"
