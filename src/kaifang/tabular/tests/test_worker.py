@@ -208,7 +208,10 @@ print(json.dumps({
     "state": up.state, "attempts": up.attempts, "phase": up.phase, "report": up.report,
     "versions": [[v.number, v.state, v.is_current, v.row_count] for v in versions],
     "served_total": r.json()["total"],
-    "tasks": sorted([t.status, t.exception_class_path.rsplit(".", 1)[-1]] for t in DBTaskResult.objects.all()),
+    "tasks": sorted(
+        [t.status, t.exception_class_path.rsplit(".", 1)[-1]]
+        for t in DBTaskResult.objects.filter(task_path__endswith=".ingest_upload")  # not publication's downloads
+    ),
 }))
 """
 
