@@ -48,9 +48,12 @@ def main() -> int:
     ap.add_argument("--record", action="store_true")
     args = ap.parse_args()
     wrk = ensure_wrk()
-    env = {**os.environ, "KAIFANG_HOME": args.home}
+    # The servers under test run no background worker: queued work (publication's downloads) would share
+    # the cores with the load; the queue is drained before the load instead.
+    env = {**os.environ, "KAIFANG_HOME": args.home, "KAIFANG_RUN_WORKER": "0"}
     env.pop("DATABASE_URL", None)
     subprocess.run([str(KAIFANG), "demo", "--no-serve"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(KAIFANG), "worker", "--batch"], env=env, check=True, stdout=subprocess.DEVNULL)
     slug = manage(
         env,
         (

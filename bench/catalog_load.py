@@ -91,9 +91,12 @@ def main() -> int:
     ap.add_argument("--record", action="store_true", help="append the results to docs/performance.md")
     args = ap.parse_args()
     wrk = ensure_wrk()
-    env = {**os.environ, "KAIFANG_HOME": args.home}
+    # The servers under test run no background worker: queued work (publication's downloads) would share
+    # the cores with the load; the queue is drained before the load instead.
+    env = {**os.environ, "KAIFANG_HOME": args.home, "KAIFANG_RUN_WORKER": "0"}
     env.pop("DATABASE_URL", None)
     subprocess.run([str(KAIFANG), "demo", "--no-serve"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(KAIFANG), "worker", "--batch"], env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
