@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -191,11 +193,11 @@ def versions_destroy_expired(*, actor: Any, now: Any = None) -> list[Any]:
 def _destroy(actor: Any, version: Any, reason: str, trigger: str) -> Any:
     from kaifang.privacy import rawzone
     from kaifang.privacy.models import VersionDestruction, VersionGate
+    from kaifang.tabular import downloads
     from kaifang.tabular.models import TableVersion
     from kaifang.tabular.store import get_store
 
     store = get_store()
-    exports = _public_exports(version)
     with transaction.atomic():
         version = TableVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
         if VersionDestruction.objects.filter(version=version).exists():
@@ -219,6 +221,9 @@ def _destroy(actor: Any, version: Any, reason: str, trigger: str) -> Any:
             destroyed.append({"kind": kind, "sha256": digest, "kept_for_other_versions": shared})
             if not shared:
                 to_delete.append(path)
+                if kind in ("raw", "open"):
+                    # Every download the tabular app stored from this object, for any reader's scope.
+                    to_delete.append(downloads.export_dir(Path(path).stem))
 
         if version.store_key:
             drop(
@@ -251,8 +256,6 @@ def _destroy(actor: Any, version: Any, reason: str, trigger: str) -> Any:
         for key in sorted({g.open_key for g in gates}):
             path = store.local_path(key)
             drop("open", path.stem, path, key in alive_open or key in alive_raw)
-            if key not in alive_open:
-                to_delete += exports
         record = VersionDestruction.objects.create(
             version=version,
             trigger=trigger,
@@ -273,34 +276,8 @@ def _destroy(actor: Any, version: Any, reason: str, trigger: str) -> Any:
         if version.content_hash not in alive_hashes:
             drop_previews(version.content_hash)
         for path in to_delete:
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
     return record
-
-
-def _public_exports(version: Any) -> list[Any]:
-    """The whole-table download files the tabular app caches for the public (`downloads.prebuilt_file`,
-    keyed by the query and the served file) of the current version, to be destroyed with it. Downloads
-    cached for other column sets (grantees, staff) are keyed by their own queries and are not found here."""
-    from django.contrib.auth.models import AnonymousUser
-    from django.http import QueryDict
-
-    from kaifang.core.errors import DomainError
-    from kaifang.tabular import downloads
-    from kaifang.tabular import selectors as tabular
-    from kaifang.tabular.store import get_store
-
-    if not version.is_current:
-        return []  # the public downloads only the current version
-    try:
-        served, _spec, sql, params = tabular.table_export(
-            AnonymousUser(), version.dataset, QueryDict("format=csv")
-        )
-    except DomainError:
-        return []
-    tables = tabular.version_tables(served)
-    out = []
-    for fmt in getattr(downloads, "PREBUILT", ()):
-        key = downloads.prebuilt_key(fmt, QueryDict(f"format={fmt}"), sql, params, tables)
-        if key:
-            out.append(get_store().root / "exports" / key[:2] / f"{key}{downloads.FORMATS[fmt][1]}")
-    return out

@@ -214,6 +214,14 @@ def prebuilt_key(fmt: str, query: Any, sql: str, params: list[Any], tables: dict
     return hashlib.sha256(basis.encode()).hexdigest()
 
 
+def export_dir(object_stem: str) -> Path:
+    """Where the stored downloads made from one store object live: destroying the object (privacy, X1)
+    removes the folder, whichever actor's column and row scope each file was cut to."""
+    from kaifang.tabular.store import get_store
+
+    return get_store().root / "exports" / object_stem
+
+
 def prebuilt_file(
     key: str, fmt: str, sql: str, params: list[Any], tables: dict[str, Path], header: list[str]
 ) -> Path:
@@ -223,7 +231,8 @@ def prebuilt_file(
     from kaifang.tabular.store import get_store
 
     store = get_store()
-    dest = store.root / "exports" / key[:2] / f"{key}{FORMATS[fmt][1]}"
+    folder = "-".join(sorted(Path(p).stem for p in tables.values()))  # the content hashes it was made from
+    dest = export_dir(folder) / f"{key}{FORMATS[fmt][1]}"
     if dest.is_file():
         return dest
     tmp = store.new_temp(FORMATS[fmt][1])

@@ -262,11 +262,15 @@ def test_raw_zone_is_encrypted_and_destruction_is_recorded(login, personas, make
     assert Client().get(f"/api/v1/datasets/{slug}/download?format=csv").status_code == 200
     exports = list(store.root.joinpath("exports").rglob("*.csv"))
     assert exports, "the whole-table CSV is cached by the tabular app"
+    # A download stored for another reader's scope (a grantee's fields) sits in the same object's folder.
+    other_scope = exports[0].with_name("another-readers-scope.csv")
+    other_scope.write_text("编号\n", encoding="utf-8")
     records = versions_destroy_expired(
         actor=COMMAND_LINE, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
     )
     assert len(records) == 1
     assert not any(p.exists() for p in exports), "cached public downloads go with the version"
+    assert not other_scope.exists(), "and so do those cut to any other reader's scope"
     record = VersionDestruction.objects.get(version=version)
     kinds = {h["kind"]: h["sha256"] for h in record.destroyed_hashes}
     open_sha = VersionGate.objects.get(version=version, allowed=True).open_sha256
