@@ -250,7 +250,9 @@ def main() -> int:
     args = ap.parse_args()
     home = Path(args.home)
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "KAIFANG_HOME": str(home)}
+    # The servers under test run no background worker: queued work (publication's downloads) would share
+    # the cores with the load; the queue is drained before the load instead.
+    env = {**os.environ, "KAIFANG_HOME": str(home), "KAIFANG_RUN_WORKER": "0"}
     env.pop("DATABASE_URL", None)
     subprocess.run([str(KAIFANG), "demo", "--no-serve"], env=env, check=True, stdout=subprocess.DEVNULL)
     setup_django(home)
