@@ -61,7 +61,7 @@ def _stats() -> dict[str, Any]:
 
 
 def _error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    status = exc.status if exc.status in (403, 404, 409, 410, 422) else 400
+    status = exc.status if exc.status in (403, 404, 409, 422) else 400
     return render(request, "portal/error.html", {"status": status, "message": exc.message}, status=status)
 
 

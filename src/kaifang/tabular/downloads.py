@@ -255,7 +255,7 @@ def _guarded_select(sql: str, params: list[Any], tables: dict[str, Path]) -> str
     from kaifang.tabular.engine import quote_ident
 
     probe = TableEngine().query(f"SELECT * FROM ({sql}) AS export LIMIT 0", params, tables=tables)
-    risky = "'=', '+', '-', '@', chr(9), chr(13)"  # DANGEROUS as SQL literals
+    risky = ", ".join(f"chr({ord(c)})" for c in DANGEROUS)
     columns = []
     for name, sql_type in zip(probe.columns, probe.types, strict=True):
         q = quote_ident(name)
