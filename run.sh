@@ -56,6 +56,16 @@ case "$cmd" in
     ensure_venv
     ensure_browser
     export KAIFANG_HOME="${KAIFANG_HOME:-$(mktemp -d /tmp/kaifang-test.XXXXXX)}"
+    if [ -z "${DATABASE_URL:-}" ] && [ -z "${KAIFANG_TEST_SQLITE:-}" ]; then
+      # SQLite tests use a database file (in memory where /dev/shm exists), not ":memory:": the live
+      # server of the browser tests answers each request on its own thread, and an in-memory database
+      # would make those threads share one connection (SQLite's "bad parameter or other API misuse").
+      scratch=/dev/shm; [ -d "$scratch" ] && [ -w "$scratch" ] || scratch="$KAIFANG_HOME"
+      export KAIFANG_TEST_SQLITE="$scratch/kaifang-test-$$.sqlite3"
+      trap 'rm -f "$KAIFANG_TEST_SQLITE" "$KAIFANG_TEST_SQLITE-wal" "$KAIFANG_TEST_SQLITE-shm"' EXIT
+      .venv/bin/python -m pytest "$@"
+      exit $?
+    fi
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

@@ -2,10 +2,9 @@
 
 A field's GB/T 43697 level is the highest level of the personal information found in it (敏感个人信息 →
 一般数据4级; 个人信息 → 3级, weaker quasi-identifiers → 2级; nothing found → 1级), and the dataset's level
-is the highest over its fields (就高从严), raised to 重要数据 for sensitive personal information about a
-million people or more (GB/T 43697 附录G). The values alone cannot show 重要/核心 data of other kinds
-(national security, economic operation): the officer confirms every suggestion and may override it with a
-reason. The default open attribute follows `catalog.rules.default_open_attribute`.
+is the highest over its fields (就高从严), raised to 重要数据 or 核心数据 where the dataset shows one of
+GB/T 43697 附录G's identification factors (`importance.py`: what it describes, at what precision and
+scale). The officer confirms every suggestion and may override it with a reason. The default open attribute follows `catalog.rules.default_open_attribute`.
 """
 
 from __future__ import annotations
@@ -14,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from kaifang.catalog.choices import GRADE_ORDER, Grade
 from kaifang.catalog.rules import default_open_attribute, max_grade
+from kaifang.privacy import importance
 from kaifang.privacy import kinds as K
 
 if TYPE_CHECKING:
     from kaifang.privacy.recognizers import ColumnReport, TableReport
 
 MIN_CONFIDENCE = 0.5
-LARGE_SCALE_ROWS = 1_000_000
 
 
 def _max_sensitivity(values: list[str]) -> str:
@@ -48,7 +47,9 @@ def grade_column(report: ColumnReport) -> ColumnReport:
     return report
 
 
-def grade_table(report: TableReport) -> TableReport:
+def grade_table(report: TableReport, dataset: Any = None) -> TableReport:
+    """The table's level: the highest of its fields (就高从严), raised by the 附录G factors that the dataset's
+    metadata, fields and scale show (`importance.identify`; without a dataset, by the scale alone)."""
     if report.refused:
         report.grade = Grade.G4.value
         report.sensitivity = K.Sensitivity.SENSITIVE
@@ -65,11 +66,9 @@ def grade_table(report: TableReport) -> TableReport:
         reasons.append(f"按就高从严，取字段最高级别：{names}")
     else:
         reasons.append("各字段均未发现个人信息；请按业务影响确认级别")
-    if report.sensitivity == K.Sensitivity.SENSITIVE and report.row_count >= LARGE_SCALE_ROWS:
-        report.grade = Grade.IMPORTANT.value
-        reasons.append(
-            f"含有{report.row_count}条敏感个人信息记录（100万条及以上），可能构成重要数据（GB/T 43697 附录G）"
-        )
+    for finding in importance.identify(dataset, report):
+        report.grade = max_grade([report.grade, finding.level])
+        reasons.append(finding.reason)
     direct = {
         k for c in report.columns for k in c.detected if K.KINDS.get(k) is not None and K.KINDS[k].identifier
     }

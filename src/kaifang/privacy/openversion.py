@@ -10,8 +10,9 @@ the encrypted raw zone (`rawzone.py`).
 From then on every read of the version — the data API, aggregates, downloads, previews, the column
 profile, the diff — is served from the open object, for everyone, the department included (`as_served`).
 The raw file is available only to the officers of the data's own department, as a download of the
-decrypted raw zone object (`raw_file_for`). Versions published before open versions existed, and
-unpublished versions that staff check, are read from their plain store object.
+decrypted raw zone object (`raw_chunks`). An unpublished version is sealed in the raw zone from upload
+on (`tabular.gate.seal_at_rest`); staff who check it are served a masked preview written with the same
+rules. Objects stored before sealing at upload existed are read from their plain store object.
 """
 
 from __future__ import annotations
@@ -236,7 +237,10 @@ def seal_raw(version: Any) -> None:
         plain = store.local_path(key) if key else None
         if plain is None or not plain.is_file():
             continue
-        rawzone.seal(plain.stem, plain)
+        try:
+            rawzone.seal(plain.stem, plain)
+        except FileNotFoundError:
+            continue  # another process sealed and removed it meanwhile
         if not VersionGate.objects.filter(open_key=key).exists():
             plain.unlink(missing_ok=True)
 
@@ -249,7 +253,7 @@ def served_path(version: Any) -> Path:
     return _resolve(version)[0]
 
 
-def _resolve(version: Any) -> tuple[Path, Any]:
+def _resolve(version: Any) -> tuple[Path | None, Any]:
     from kaifang.tabular.store import get_store
 
     if is_destroyed(version):
@@ -261,18 +265,22 @@ def _resolve(version: Any) -> tuple[Path, Any]:
     plain = store.local_path(version.store_key) if version.store_key else None
     if plain is None:
         raise NotFound(_("该数据资源尚无可查询的数据版本。"))
-    if not plain.is_file():
-        # Unpublished, and its raw object was sealed (an identical file was published as another version).
-        raise NotFound(_("该版本的原始数据已加密封存，尚未生成开放版本。"))
-    return plain, None
+    if plain.is_file():
+        return plain, None  # ingested before raw objects were sealed at upload
+    from kaifang.privacy import rawzone
+
+    if version.content_hash and rawzone.sealed_path(version.content_hash).is_file():
+        return None, None  # unpublished: sealed in the raw zone, served as a masked preview
+    raise NotFound(_("该数据资源尚无可查询的数据版本。"))
 
 
 def as_served(version: Any, actor: Any = None, *, strict: bool = True, preview: bool = True) -> Any:
     """The version as its readers see it: with an open object, its schema, column profile, hash and size
     replace the raw ones on this (unsaved) instance and `served_path` points at it. A version without one
-    (not yet published) is read raw by the officers of its own department only; other staff (reviewers,
-    auditors) are served a masked preview written with the same rules (`preview=False`: metadata only, no
-    file is written). The problem-row report (raw values) is left out for anyone but the department's
+    (not yet published) has its raw object sealed in the raw zone since upload: every reader, the
+    department included, is served a masked preview written with the publication rules (`preview=False`:
+    metadata only, no file is written); the department's officers keep the raw column profile and problem
+    rows, and download the raw file itself. The problem-row report (raw values) is left out for anyone but the department's
     officers. VersionDestroyed (410) for a version whose files were destroyed (with `strict=False` the
     version's record is returned as it is, and a read of its data raises)."""
     raw_reader = may_read_raw(actor, version.dataset)
@@ -282,8 +290,8 @@ def as_served(version: Any, actor: Any = None, *, strict: bool = True, preview: 
         path, gate = _resolve(version)
         if gate is None and not raw_reader:
             version.profile = {}  # the raw column profile holds raw values (top values, min, max)
-            if preview:
-                path, version.schema = _masked_preview(version)
+        if gate is None and (path is None or not raw_reader) and preview:
+            path, version.schema = _masked_preview(version)
     except DomainError:
         if strict:
             raise

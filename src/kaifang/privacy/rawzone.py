@@ -1,9 +1,10 @@
 """The raw zone: un-masked table versions, encrypted at rest (desensitized storage, P8).
 
-Once a version has an open (masked) object, its raw Parquet object is sealed: encrypted with AES-256-GCM
-into `KAIFANG_HOME/rawzone/<sha[:2]>/<sha>.kfraw` and the plain object is removed from the store. Nothing
-public ever reads the raw zone; the department's own officers get the raw file through `raw_file` (a
-decrypted temporary copy that is removed after use).
+As soon as an upload is ingested, its raw Parquet object is sealed: encrypted with AES-256-GCM into
+`KAIFANG_HOME/rawzone/<sha[:2]>/<sha>.kfraw`, and the plain object is removed from the store. Nothing public
+ever reads the raw zone. The privacy review, the gate and the masked previews read a decrypted copy in
+memory (`raw_file`, removed after use); the department's own officers download the raw file decrypted
+chunk by chunk.
 
 File format: the magic `KFRAW1`, then chunks of `len (4 bytes) ‖ ciphertext+tag`. Each chunk of up to
 4 MiB is sealed with nonce = 8 random bytes of the file ‖ the chunk's 4-byte index, and the associated data
@@ -146,6 +147,13 @@ def seal(digest: str, plain: Path) -> Path:
     return dest
 
 
+def _scratch() -> str | None:
+    """Where decrypted copies live while they are read: memory (/dev/shm) where the system has it, so the
+    plain raw data never reaches a disk; else the system's temporary directory."""
+    shm = "/dev/shm"  # noqa: S108 - only as the parent of a mkdtemp directory (0700, random name)
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
 @contextmanager
 def raw_file(store_key: str, digest: str) -> Iterator[Path]:
     """The raw Parquet of a version as a local path: the plain store object while it exists, else a
@@ -159,7 +167,7 @@ def raw_file(store_key: str, digest: str) -> Iterator[Path]:
     sealed = sealed_path(digest) if digest else None
     if sealed is None or not sealed.is_file():
         raise FileNotFoundError(digest)
-    with tempfile.TemporaryDirectory(prefix="kf-raw-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kf-raw-", dir=_scratch()) as tmp:
         dest = Path(tmp) / "raw.parquet"
         decrypt_to(sealed, dest)
         yield dest

@@ -65,7 +65,7 @@ def scan_version(version: Any) -> Any:
             sample = batch.to_pydict() if batch is not None else {n: [] for n in names}
             report = scan_table(sample)
     report.row_count = max(report.row_count, version.row_count)
-    grading.grade_table(report)
+    grading.grade_table(report, version.dataset)
     return report, sample
 
 
@@ -175,6 +175,30 @@ def gate_records(dataset: Any, limit: int = 50) -> list[dict[str, Any]]:
         }
         for g in rows
     ]
+
+
+def gate_summaries(version_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The latest gate decision of each version, as its version history shows it: passed or refused, when,
+    what was scanned, which columns were withheld, and the hash of the open object readers download. The
+    reasons (masked evidence) stay on the review page."""
+    from kaifang.privacy.models import VersionGate
+
+    out: dict[int, dict[str, Any]] = {}
+    for g in VersionGate.objects.filter(version_id__in=version_ids).order_by("version_id", "-id"):
+        if g.version_id in out:
+            continue
+        ka = g.stats.get("k_anonymity") or {}
+        out[g.version_id] = {
+            "allowed": g.allowed,
+            "at": g.created_at.isoformat(),
+            "rows_scanned": g.stats.get("rows", 0),
+            "columns_scanned": g.stats.get("columns", 0),
+            "findings": g.stats.get("findings", 0),
+            "withheld_columns": g.stats.get("withheld_columns", []),
+            "k": ka.get("k") if isinstance(ka, dict) else None,
+            "open_sha256": g.open_sha256,
+        }
+    return out
 
 
 def current_retention(dataset: Any) -> Any:

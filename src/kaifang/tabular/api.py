@@ -183,13 +183,16 @@ def sample_publish(request: HttpRequest, slug: str, rows: int = services.SAMPLE_
 @router.get("/datasets/{slug}/versions", summary="数据版本列表")
 def versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     ds = _dataset(request, slug)
-    return [version_out(v) for v in selectors.versions_for(actor_for(request), ds)[:200]]
+    versions = list(selectors.versions_for(actor_for(request), ds)[:200])
+    gates = selectors.gate_summaries(versions)
+    return [version_out(v, gate=gates.get(v.pk)) for v in versions]
 
 
 @router.get("/datasets/{slug}/versions/{number}", summary="数据版本详情（结构、概况、问题行报告）")
 def version_detail(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
     ds = _dataset(request, slug)
-    return version_out(selectors.get_version_by_number(actor_for(request), ds, number), detail=True)
+    version = selectors.get_version_by_number(actor_for(request), ds, number)
+    return version_out(version, detail=True, gate=selectors.gate_summaries([version]).get(version.pk))
 
 
 @router.get("/datasets/{slug}/versions/{number}/diff", summary="版本差异（按主键比较）")

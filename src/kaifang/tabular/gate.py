@@ -1,4 +1,4 @@
-"""The publish gate hook: every publish calls it, and it asks the privacy app's gate."""
+"""The privacy app's hooks in the data pipeline: every ingest seals its raw object, every publish asks the gate."""
 
 from __future__ import annotations
 
@@ -14,3 +14,11 @@ def privacy_gate(version: Any, *, actor: Any = None) -> list[str]:
 
     decision = gate_and_write_open(version, actor=actor)
     return [] if decision.allowed else [str(r) for r in decision.reasons]
+
+
+def seal_at_rest(version: Any) -> None:
+    """Encrypt a freshly ingested version's raw object (and its quarantined rows) into the raw zone and remove
+    the plain files: raw data is encrypted at rest from upload on (P8). Reads decrypt a transient copy."""
+    from kaifang.privacy.openversion import seal_raw
+
+    seal_raw(version)

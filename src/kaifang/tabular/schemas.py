@@ -21,7 +21,11 @@ class UploadIn(Schema):
     quarantine: bool = False
 
 
-def version_out(v: TableVersion, *, detail: bool = False) -> dict[str, Any]:
+def version_out(
+    v: TableVersion, *, detail: bool = False, gate: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A version as the API shows it, with the latest privacy gate decision (`privacy_gate`, null before
+    the version was gated)."""
     out: dict[str, Any] = {
         "number": v.number,
         "state": v.state,
@@ -39,6 +43,7 @@ def version_out(v: TableVersion, *, detail: bool = False) -> dict[str, Any]:
         "created_at": v.created_at.isoformat() if v.created_at else None,
         "published_at": v.published_at.isoformat() if v.published_at else None,
         "columns": [{"name": c["name"], "type": c["type"]} for c in v.schema],
+        "privacy_gate": gate,
     }
     if detail:
         out["profile"] = v.profile

@@ -64,6 +64,13 @@ def as_served(
     return openversion.as_served(version, actor, strict=strict, preview=preview)
 
 
+def gate_summaries(versions: list[TableVersion]) -> dict[int, dict[str, Any]]:
+    """The latest privacy gate decision of each version (by id), for the version history."""
+    from kaifang.privacy.selectors import gate_summaries as summaries
+
+    return summaries([v.pk for v in versions])
+
+
 def get_version_by_number(actor: Any, dataset: Dataset, number: int) -> TableVersion:
     version = versions_for(actor, dataset).filter(number=number).first()
     if version is None:

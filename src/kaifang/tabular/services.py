@@ -164,6 +164,8 @@ def _ingest(
                 percent=100.0,
                 updated_at=timezone.now(),
             )
+    # After the commit: a version whose row did not commit leaves only an unreferenced plain object.
+    gate.seal_at_rest(version)
     return version
 
 

@@ -273,7 +273,7 @@ def _abandoned(upload: Upload) -> bool:
 
 def recover_ingests() -> dict[str, list[str]]:
     """Find uploads whose worker died mid-ingest; retry each (a new task) or, after the last allowed attempt,
-    mark it failed. Safe to run from several workers at once (the upload row is locked and re-checked)."""
+    mark it failed; seal raw objects an interrupted ingest left plain. Safe to run from several workers at once (the upload row is locked and re-checked)."""
     out: dict[str, list[str]] = {"retried": [], "failed": []}
     for upload_id in Upload.objects.filter(state=Upload.State.INGESTING).values_list("pk", flat=True):
         with transaction.atomic():
@@ -317,7 +317,24 @@ def recover_ingests() -> dict[str, list[str]]:
             out["failed"].append(str(upload.pk))
         if upload is not None and upload.state == Upload.State.FAILED:
             _part_path(upload.pk).unlink(missing_ok=True)
+    out["sealed"] = seal_left_plain()
     return out
+
+
+def seal_left_plain() -> list[str]:
+    """Seal the raw objects of unpublished versions that are still plain: an ingest killed after its
+    version committed but before sealing (`tabular.gate.seal_at_rest`) leaves one."""
+    from kaifang.tabular import gate
+    from kaifang.tabular.models import TableVersion
+    from kaifang.tabular.store import get_store
+
+    store = get_store()
+    sealed = []
+    for version in TableVersion.objects.filter(state=TableVersion.State.VALIDATED).exclude(store_key=""):
+        if store.local_path(version.store_key).is_file():
+            gate.seal_at_rest(version)
+            sealed.append(version.content_hash)
+    return sealed
 
 
 def _fail_task_row(upload: Upload) -> None:
@@ -345,7 +362,7 @@ def run_worker(*, batch: bool = False, interval: float = 0.5, recover_every: flo
     hold_worker_lock(worker_id)
     recovered = recover_ingests()
     get_store().sweep_temp()
-    if recovered["retried"] or recovered["failed"]:
+    if any(recovered.values()):
         logger.warning("recovered ingests: %s", recovered)
     stop = threading.Event()
     if not batch and recover_every:

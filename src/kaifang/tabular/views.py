@@ -13,6 +13,7 @@ from kaifang.catalog.codes import code_from_slug
 from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import DomainError, NotFound
 from kaifang.portal.views import domain_errors, staff_required
+from kaifang.privacy.permissions import may_review_privacy
 from kaifang.tabular import permissions as perm
 from kaifang.tabular import selectors, services
 from kaifang.tabular.downloads import FORMATS
@@ -68,12 +69,14 @@ def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
     versions = list(selectors.versions_for(request.user, ds)[:50])
     current = next((v for v in versions if v.is_current), None)
     served = current or next((v for v in versions if v.store_key), None)
+    gates = selectors.gate_summaries(versions)
     ctx: dict[str, Any] = {
         "ds": ds,
         "slug": slug,
         "versions": [
             {
                 "v": v,
+                "gate": gates.get(v.pk),
                 "can_publish": perm.can_table_version_publish(request.user, v) and v.state == "validated",
                 "can_rollback": perm.can_table_version_rollback(request.user, v)
                 and v.state == "published"
@@ -84,6 +87,7 @@ def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
         "current": current,
         "served": served,
         "can_upload": perm.can_upload_start(request.user, ds),
+        "can_review_privacy": may_review_privacy(request.user, ds),
         "may_read": perm.may_read_data(request.user, ds),
     }
     if served is not None and ctx["may_read"]:

@@ -407,19 +407,29 @@ def test_the_quarantine_file_is_sealed_and_destroyed_with_the_version(login, per
 
 
 @pytest.mark.django_db
-def test_staff_outside_the_department_check_an_unpublished_version_masked(login, personas, make_dataset):
-    """Before publication only the department reads the raw rows; the reviewer who decides on publication
-    sees them as the public would (the same rules), never the planted values."""
+def test_staff_check_an_unpublished_version_masked(login, personas, make_dataset):
+    """From upload on the raw rows are sealed in the raw zone: everyone who checks the unpublished version,
+    the department's officer and the reviewer who decides on publication alike, sees it as the public
+    would (the same rules), never the planted values; only the department downloads the raw file."""
+    from kaifang.privacy import rawzone
     from kaifang.privacy.openversion import _preview_dir
+    from kaifang.tabular.models import TableVersion
+    from kaifang.tabular.store import get_store
 
     csv, planted = _planted()
     ds = make_dataset("published", fields=FIELDS, title="居民名册五")
     slug = slug_for_code(ds.code)
     officer = login(personas["officer"])
     _upload(officer, slug, csv.encode("utf-8"))
+    version = TableVersion.objects.get(dataset=ds)
+    assert not get_store().local_path(version.store_key).exists()
+    assert rawzone.sealed_path(version.content_hash).exists()
     _set_profile(officer, slug, {**RULES, "备注": {"action": "suppress"}})
     own = officer.get(f"/api/v1/datasets/{slug}/data?version=1&limit=100").json()
-    assert own["rows"][0]["姓名"] == SURNAMES[0] + GIVEN[0]
+    assert own["rows"][0]["姓名"] == SURNAMES[0] + "*" * len(GIVEN[0])
+    raw = officer.get(f"/privacy/datasets/{slug}/versions/1/raw")
+    assert raw.status_code == 200
+    assert SURNAMES[0] + GIVEN[0] in _text(raw)
     for who in ("reviewer", "auditor"):
         c = login(personas[who])
         for url in (

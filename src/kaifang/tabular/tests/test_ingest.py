@@ -16,11 +16,14 @@ from .conftest import GOOD_CSV, HEADER
 
 
 def _rows(version: Any) -> list[tuple[Any, ...]]:
+    """The raw rows of a version, read back from the raw zone (sealed from upload on, never left plain)."""
+    from kaifang.privacy.rawzone import raw_file
     from kaifang.tabular.engine import TableEngine
     from kaifang.tabular.store import get_store
 
-    path = get_store().local_path(version.store_key)
-    return TableEngine().query("SELECT * FROM t ORDER BY _id", tables={"t": path}).rows
+    assert not get_store().local_path(version.store_key).exists()
+    with raw_file(version.store_key, version.content_hash) as path:
+        return TableEngine().query("SELECT * FROM t ORDER BY _id", tables={"t": path}).rows
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])

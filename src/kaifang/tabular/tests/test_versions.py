@@ -117,3 +117,32 @@ def test_diff_between_versions(published, ingest, personas, client, login):
         "rows_changed": 1,
     }
     assert client.get(f"{base(published)}/1/diff").status_code == 404
+
+
+def test_the_version_history_shows_the_gate_decision(table_ds, ingest, login, personas):
+    from django.test import Client
+
+    from kaifang.privacy.tests.factories import make_id
+
+    client = Client()
+
+    slug = slug_for_code(table_ds.code)
+    ingest(table_ds)
+    reviewer = login(personas["reviewer"])
+    assert post(reviewer, f"{base(table_ds)}/1/publish").status_code == 200
+    ingest(table_ds, GOOD_CSV.replace("嘉鱼县图书馆", f"联系人身份证{make_id(seq=7)}"))
+    assert post(reviewer, f"{base(table_ds)}/2/publish").status_code == 422
+
+    public = client.get(base(table_ds)).json()
+    assert [v["number"] for v in public] == [1]
+    gate = public[0]["privacy_gate"]
+    assert gate["allowed"] is True and gate["rows_scanned"] == 4 and "身份证号" in gate["withheld_columns"]
+    download = client.get(f"/api/v1/datasets/{slug}/download?format=parquet")
+    assert download["X-Content-SHA256"] == gate["open_sha256"]  # the checksum of what readers get
+    assert client.get(f"{base(table_ds)}/1").json()["privacy_gate"]["open_sha256"] == gate["open_sha256"]
+
+    staff = {v["number"]: v["privacy_gate"] for v in reviewer.get(base(table_ds)).json()}
+    assert staff[2]["allowed"] is False and staff[2]["findings"] >= 1 and not staff[2]["open_sha256"]
+    html = reviewer.get(f"/tabular/datasets/{slug}/data-panel/").content.decode()
+    assert "逐行扫描 4 行" in html and "未通过" in html and "查看原因" in html
+    assert "查看原因" not in client.get(f"/tabular/datasets/{slug}/data-panel/").content.decode()

@@ -111,13 +111,13 @@ def test_recovery_retries_the_task_of_a_dead_worker(db_tasks, settings, table_ds
     from kaifang.tabular.tasks import recover_ingests, run_worker
 
     uid, old = _dead_worker_upload(settings, table_ds, login, personas, attempts=1)
-    assert recover_ingests() == {"retried": [uid], "failed": []}
+    assert recover_ingests() == {"retried": [uid], "failed": [], "sealed": []}
     old.refresh_from_db()
     assert old.status == "FAILED" and old.exception_class_path.endswith("WorkerLost")
     upload = Upload.objects.get(pk=uid)
     assert upload.state == "ingesting" and upload.phase == "queued" and upload.task_id != str(old.pk)
     assert DBTaskResult.objects.get(pk=upload.task_id).status == "READY"
-    assert recover_ingests() == {"retried": [], "failed": []}  # a queued retry is not abandoned
+    assert recover_ingests() == {"retried": [], "failed": [], "sealed": []}  # a queued retry is not abandoned
     run_worker(batch=True)
     upload.refresh_from_db()
     assert upload.state == "ingested" and upload.attempts == 2
@@ -129,7 +129,7 @@ def test_recovery_fails_the_upload_after_the_last_attempt(db_tasks, settings, ta
     from kaifang.tabular.tasks import recover_ingests
 
     uid, _task = _dead_worker_upload(settings, table_ds, login, personas, attempts=2)
-    assert recover_ingests() == {"retried": [], "failed": [uid]}
+    assert recover_ingests() == {"retried": [], "failed": [uid], "sealed": []}
     status = login(personas["officer"]).get(f"/api/v1/uploads/{uid}").json()
     assert status["state"] == "failed" and status["error"]["code"] == "worker_lost"
     assert "意外终止" in status["error"]["message"] and "当前版本保持不变" in status["error"]["message"]
@@ -143,8 +143,30 @@ def test_a_live_worker_is_not_recovered(db_tasks, settings, table_ds, login, per
     uid, _task = _dead_worker_upload(settings, table_ds, login, personas, attempts=1)
     (Path(settings.KAIFANG_HOME) / "workers" / "gone.lock").unlink()
     hold_worker_lock("gone")  # this process now plays the live worker
-    assert recover_ingests() == {"retried": [], "failed": []}
+    assert recover_ingests() == {"retried": [], "failed": [], "sealed": []}
     assert Upload.objects.get(pk=uid).state == "ingesting"
+
+
+def test_recovery_seals_a_raw_object_an_interrupted_ingest_left_plain(settings, table_ds, ingest):
+    """Killed after the version committed but before its raw object was sealed: the next recovery seals it."""
+    import shutil
+
+    from kaifang.privacy import rawzone
+    from kaifang.tabular.store import get_store
+    from kaifang.tabular.tasks import recover_ingests
+
+    from .conftest import GOOD_CSV
+
+    version = ingest(table_ds, GOOD_CSV)
+    plain = get_store().local_path(version.store_key)
+    sealed = rawzone.sealed_path(version.content_hash)
+    assert sealed.exists() and not plain.exists()
+    with rawzone.raw_file(version.store_key, version.content_hash) as path:
+        shutil.copyfile(path, plain)  # as the process left it
+    sealed.unlink()
+    assert recover_ingests()["sealed"] == [version.content_hash]
+    assert sealed.exists() and not plain.exists()
+    assert recover_ingests()["sealed"] == []
 
 
 # --- a real worker process, killed in the middle of an ingest ------------------------------------------------------
