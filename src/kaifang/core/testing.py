@@ -226,6 +226,18 @@ def _fresh_cache() -> Any:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    # LocaleMiddleware activates a request's language on the thread and leaves it there: a test that asked
+    # for English must not make the next test's messages English.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def make_table(settings: Any, tmp_path: Any, make_dataset: Any, personas: Any) -> Any:
     """A published dataset with a published table version ingested from `csv`, as the officer and a reviewer

@@ -45,6 +45,7 @@ from kaifang.privacy.recognizers import (
     names_column,
     scan_text,
 )
+from kaifang.tabular.engine import ROW_GROUP_ROWS
 
 GATE_MIN_CONFIDENCE = 0.5
 MAX_EVIDENCE = 50
@@ -339,7 +340,7 @@ def _output(
         table = source if isinstance(source, pa.Table) else to_arrow(source)
         if profile is not None and not already_applied:
             table = to_arrow(apply_profile(table.to_pydict(), profile, key=key))
-        pq.write_table(table, dest)
+        pq.write_table(table, dest, row_group_size=ROW_GROUP_ROWS)
         yield dest
 
 
@@ -353,7 +354,9 @@ def write_open_version(raw: Path, dest: Path, profile: PublicationProfile, *, ke
         sql = profile_select_sql(profile, columns, key=key)
     except NotExpressibleInSQL:
         table = pq.read_table(raw)
-        pq.write_table(to_arrow(apply_profile(table.to_pydict(), profile, key=key)), dest)
+        pq.write_table(
+            to_arrow(apply_profile(table.to_pydict(), profile, key=key)), dest, row_group_size=ROW_GROUP_ROWS
+        )
         return
     TableEngine().export_parquet(sql, [], tables={"t": raw}, dest=dest)
 

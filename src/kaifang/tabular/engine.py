@@ -53,6 +53,11 @@ class QueryResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Rows per Parquet row group in every object the platform writes: a page of rows, an estimate or a range of
+# `_id`s reads one small group instead of DuckDB's default 122,880 rows, at a cost of a few per cent in size.
+ROW_GROUP_ROWS = 16_384
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB. Callers pass only names validated against a schema; quoting is
     the second line of defence."""
@@ -288,8 +293,10 @@ class TableEngine:
             con.close()
 
     def export_parquet(self, sql: str, params: Sequence[Any], *, tables: dict[str, Path], dest: Path) -> None:
-        """Write a read-only query's result to one Parquet file (a download of a filtered table)."""
-        self._export(sql, params, tables, dest, "FORMAT parquet, COMPRESSION zstd")
+        """Write a read-only query's result to one Parquet file (an open version, a sample, a download)."""
+        self._export(
+            sql, params, tables, dest, f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS}"
+        )
 
     def export_csv(self, sql: str, params: Sequence[Any], *, tables: dict[str, Path], dest: Path) -> None:
         """Write a read-only query's result to one CSV file with a header and CRLF line ends, in file order.

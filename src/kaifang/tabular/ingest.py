@@ -30,7 +30,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from kaifang.core.errors import ValidationFailed
-from kaifang.tabular.engine import TableEngine, quote_ident
+from kaifang.tabular.engine import ROW_GROUP_ROWS, TableEngine, quote_ident
 from kaifang.tabular.store import LocalStore, file_sha256, get_store
 
 Progress = Callable[[str, float], None]
@@ -812,7 +812,7 @@ def _convert(
     # `_id` order without sorting the whole table (the data API relies on this order).
     con.execute(
         f"COPY (SELECT __row AS _id, {select} FROM raw {where}) TO {_sql_str(str(out))} "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384)"
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
     )
     quarantine_path = None
     if bad_count:

@@ -82,8 +82,9 @@ def columns_visible_to(actor: Any, dataset: Dataset, version: TableVersion) -> l
     (the catalog's current marking wins over the one recorded at ingest)."""
     if may_read_unpublished(actor, dataset):
         return list(version.schema)
-    current = {f.code: f.open_attribute for f in dataset.fields.all()}
-    names = {f.name: f.open_attribute for f in dataset.fields.all()}
+    fields = list(dataset.fields.all())
+    current = {f.code: f.open_attribute for f in fields}
+    names = {f.name: f.open_attribute for f in fields}
     granted: set[str] | None = None
     if dataset.open_attribute == OpenAttribute.CONDITIONAL:
         from kaifang.access.selectors import usable_grant
@@ -106,8 +107,9 @@ def can_table_sample_publish(actor: Any, dataset: Dataset) -> bool:
 def open_columns_visible_to(dataset: Dataset, version: TableVersion) -> list[dict[str, Any]]:
     """The columns that are open at all: every column whose catalog field is not 不予开放, whatever a grant
     selects (what the open version and a public sample may hold; a grantee then gets the grant's fields)."""
-    current = {f.code: f.open_attribute for f in dataset.fields.all()}
-    names = {f.name: f.open_attribute for f in dataset.fields.all()}
+    fields = list(dataset.fields.all())
+    current = {f.code: f.open_attribute for f in fields}
+    names = {f.name: f.open_attribute for f in fields}
     out = []
     for col in version.schema:
         attr = current.get(col.get("field_code", "")) or names.get(col["name"]) or col.get("open_attribute")

@@ -250,8 +250,9 @@ def parse_page(spec: Spec, params: Any) -> None:
         spec.cursor = decode_cursor(params["cursor"])
 
 
-def data_sql(spec: Spec) -> tuple[str, list[Any]]:
-    """The page query. Rows are ordered by the sort columns then `_id`, so keyset pagination is exact."""
+def data_sql(spec: Spec, *, ids_only: bool = False) -> tuple[str, list[Any]]:
+    """The page query. Rows are ordered by the sort columns then `_id`, so keyset pagination is exact.
+    `ids_only`: the same rows as `_id`s alone (the row store supplies the columns)."""
     where = list(spec.where)
     params = list(spec.params)
     order_sql = [f"{quote_ident(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in spec.order] + ["_id ASC"]
@@ -276,7 +277,7 @@ def data_sql(spec: Spec) -> tuple[str, list[Any]]:
                 raise bad("cursor", _("游标与排序方式不匹配。"))
             where.append("_id > ?")
             params.append(_cursor_id(spec.cursor[0]))
-    select = ", ".join(["_id", *(quote_ident(n) for n in spec.select if n != "_id")])
+    select = "_id" if ids_only else ", ".join(["_id", *(quote_ident(n) for n in spec.select if n != "_id")])
     sql = f"SELECT {select} FROM {TABLE}"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -308,15 +309,29 @@ def export_sql(spec: Spec) -> tuple[str, list[Any]]:
     return sql + " ORDER BY " + ", ".join(order), list(spec.params)
 
 
-def count_sql(spec: Spec, sample_percent: int | None = None) -> tuple[str, list[Any]]:
-    source = (
-        TABLE
-        if sample_percent is None
-        else f"(SELECT * FROM {TABLE} USING SAMPLE {int(sample_percent)} PERCENT (system))"
-    )
-    sql = f"SELECT count(*) FROM {source}"
+def count_sql(spec: Spec) -> tuple[str, list[Any]]:
+    sql = f"SELECT count(*) FROM {TABLE}"
     if spec.where:
         sql += " WHERE " + " AND ".join(spec.where)
+    return sql, list(spec.params)
+
+
+def estimate_sql(
+    spec: Spec, row_count: int, windows: int = 6, fraction: float = 0.03
+) -> tuple[str, list[Any]]:
+    """Count the matches in `windows` ranges of `_id` spread evenly over the table, about `fraction` of its
+    rows, and how many rows those ranges hold: the total is estimated as matches × rows / sampled. Ranges of
+    `_id` prune whole row groups (the file is in `_id` order), so only the sampled groups are read, where
+    DuckDB's SAMPLE clause would read the whole file first; spreading them keeps an ordered file (by date,
+    by district) from skewing the estimate."""
+    width = max(1, int(row_count * fraction / windows))
+    step = max(width, row_count // windows)
+    lead = (step - width) // 2  # each range in the middle of its stretch of the table
+    ranges = " OR ".join(
+        f"_id BETWEEN {i * step + lead + 1} AND {i * step + lead + width}" for i in range(windows)
+    )
+    cond = " AND ".join(spec.where) or "true"
+    sql = f"SELECT count(*) FILTER (WHERE {cond}), count(*) FROM {TABLE} WHERE ({ranges})"
     return sql, list(spec.params)
 
 

@@ -52,6 +52,7 @@ def get_version_for(actor: Any, dataset: Dataset, number: Any = None) -> TableVe
             )
     if version is None:
         raise NotFound(_("该数据资源尚无可查询的数据版本。"))
+    version.dataset = dataset  # the caller's instance: no second query for it
     return as_served(version, actor)
 
 
@@ -139,8 +140,10 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
         select = [n for n in spec.select if n != "_id"]
         result = engine.read_slice(tables[Q.TABLE], select, spec.offset, spec.limit + 1)
     else:
-        sql, sql_params = Q.data_sql(spec)
-        result = engine.query(sql, sql_params, tables=tables, max_rows=spec.limit + 1)
+        result = _rows_by_id(engine, tables, spec)
+        if result is None:
+            sql, sql_params = Q.data_sql(spec)
+            result = engine.query(sql, sql_params, tables=tables, max_rows=spec.limit + 1)
     rows = result.rows
     has_more = len(rows) > spec.limit
     rows = rows[: spec.limit]
@@ -174,6 +177,24 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     }
 
 
+def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> Any:
+    """The page in two steps when the served object has a row store: DuckDB finds the `_id`s (reading only
+    the filter and sort columns), the row store supplies the rows. None when there is no row store."""
+    from kaifang.tabular import rowstore
+    from kaifang.tabular.engine import QueryResult
+
+    served = tables[Q.TABLE]
+    if not rowstore.path_for(served).is_file():
+        return None
+    sql, params = Q.data_sql(spec, ids_only=True)
+    found = engine.query(sql, params, tables=tables, max_rows=spec.limit + 1)
+    select = [n for n in spec.select if n != "_id"]
+    rows = rowstore.fetch(served, [r[0] for r in found.rows], select)
+    if rows is None:
+        return None
+    return QueryResult(["_id", *select], [], rows, found.truncated, found.elapsed_ms)
+
+
 def _total(
     engine: TableEngine, tables: dict[str, Path], spec: Q.Spec, version: TableVersion
 ) -> tuple[Any, bool]:
@@ -184,8 +205,9 @@ def _total(
     if spec.total == "exact" or (spec.total == "auto" and version.row_count <= EXACT_TOTAL_ROWS):
         sql, params = Q.count_sql(spec)
         return engine.query(sql, params, tables=tables, max_rows=1).rows[0][0], False
-    sql, params = Q.count_sql(spec, sample_percent=5)
-    return engine.query(sql, params, tables=tables, max_rows=1).rows[0][0] * 20, True
+    sql, params = Q.estimate_sql(spec, version.row_count)
+    matches, sampled = engine.query(sql, params, tables=tables, max_rows=1).rows[0]
+    return (round(matches * version.row_count / sampled) if sampled else 0), True
 
 
 def table_aggregate(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
@@ -219,6 +241,11 @@ def table_export(actor: Any, dataset: Dataset, params: Any) -> tuple[TableVersio
 
 def version_tables(version: TableVersion) -> dict[str, Path]:
     return _tables(version)
+
+
+def served_object(version: TableVersion) -> Path:
+    """The store object a version's readers are served (its open version once published)."""
+    return _tables(version)[Q.TABLE]
 
 
 def coordinate_columns(columns: list[dict[str, Any]]) -> tuple[str, str] | None:

@@ -219,3 +219,20 @@ def test_only_the_current_version_is_served_and_version_param_is_staff_only(
     assert client.get(url(published, version=2)).status_code == 404
     officer = login(personas["officer"])
     assert officer.get(url(published, version=2)).json()["total"] == 5
+
+
+def test_estimated_total_samples_the_whole_table(table_ds, ingest, personas, client, monkeypatch):
+    """A file ordered by a column (here 类别: the first half 甲, the second 乙) is sampled in ranges spread
+    over the whole table, so the estimate is near the truth, not 0 as from its first rows."""
+    from kaifang.tabular import selectors
+    from kaifang.tabular.services import table_version_publish
+
+    from .conftest import HEADER
+
+    rows = [f"C{i:04d},名称{i},1,2024-01-01,{'甲' if i < 200 else '乙'},114.3,29.8," for i in range(400)]
+    version = ingest(table_ds, HEADER + "\n".join(rows) + "\n")
+    table_version_publish(actor=personas["reviewer"], version=version)
+    monkeypatch.setattr(selectors, "EXACT_TOTAL_ROWS", 1)
+    body = client.get(url(table_ds, 类别="乙")).json()
+    assert body["total_is_estimate"] is True and 150 <= body["total"] <= 250
+    assert client.get(url(table_ds, 类别="乙", total="exact")).json()["total"] == 200
