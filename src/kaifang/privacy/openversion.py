@@ -279,8 +279,8 @@ def as_served(version: Any, actor: Any = None, *, strict: bool = True, preview: 
     replace the raw ones on this (unsaved) instance and `served_path` points at it. A version without one
     (not yet published) has its raw object sealed in the raw zone since upload: every reader, the
     department included, is served a masked preview written with the publication rules (`preview=False`:
-    metadata only, no file is written); the department's officers keep the raw column profile and problem
-    rows, and download the raw file itself. The problem-row report (raw values) is left out for anyone but the department's
+    metadata only, no file is written); the department's officers keep the raw column profile and download
+    the raw file itself. The problem-row report (raw values) is left out for anyone but the department's
     officers. VersionDestroyed (410) for a version whose files were destroyed (with `strict=False` the
     version's record is returned as it is, and a read of its data raises)."""
     raw_reader = may_read_raw(actor, version.dataset)

@@ -106,6 +106,8 @@ def fetch(served: Path, row_ids: list[int], columns: list[str]) -> list[tuple[An
     no row store (or it lacks one of the ids), so that the caller reads through DuckDB instead."""
     path = path_for(served)
     if not path.is_file():
+        with _lock:
+            _cache.pop(str(path), None)  # destroyed with its object: let go of the mapping
         return None
     store = _opened(path)
     located = [store.locate(int(i)) for i in row_ids]
