@@ -181,11 +181,15 @@ def parse_search(spec: Spec, q: str | None) -> None:
     for alternatives in row_search_terms(q)[:5] or [[q.strip()]]:
         ors = []
         for term in alternatives[:6]:
-            # LIKE is ~4x faster than ILIKE; case only matters when the term has Latin letters.
-            op = "ILIKE" if re.search(r"[A-Za-z]", term) else "LIKE"
-            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            ors += [f"{quote_ident(c['name'])} {op} ? ESCAPE '\\'" for c in text_cols]
-            spec.params += [f"%{escaped}%"] * len(text_cols)
+            # Case only matters when the term has Latin letters; otherwise contains() (a plain substring
+            # test, ~4x faster than ILIKE and faster than LIKE with a bound pattern).
+            if re.search(r"[A-Za-z]", term):
+                escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                ors += [f"{quote_ident(c['name'])} ILIKE ? ESCAPE '\\'" for c in text_cols]
+                spec.params += [f"%{escaped}%"] * len(text_cols)
+            else:
+                ors += [f"contains({quote_ident(c['name'])}, ?)" for c in text_cols]
+                spec.params += [term] * len(text_cols)
         spec.where.append("(" + " OR ".join(ors) + ")")
 
 

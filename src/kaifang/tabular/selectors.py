@@ -156,7 +156,10 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
         if spec.order and spec.order[0][0] not in names:
             values = None
         next_cursor = Q.encode_cursor(values) if values else None
-    total, estimated = _total(engine, tables, spec, version)
+    if spec.total != "none" and spec.cursor is None and not has_more and (rows or not spec.offset):
+        total, estimated = spec.offset + len(rows), False  # the last page: the total is known, no count
+    else:
+        total, estimated = _total(engine, tables, spec, version)
     return {
         "dataset": dataset.code,
         "version": version.number,
@@ -186,13 +189,21 @@ def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> A
     served = tables[Q.TABLE]
     if not rowstore.path_for(served).is_file():
         return None
-    sql, params = Q.data_sql(spec, ids_only=True)
-    found = engine.query(sql, params, tables=tables, max_rows=spec.limit + 1)
+    import time
+
+    started = time.perf_counter()
+    ids = None
+    if len(spec.order) == 1 and not spec.where and spec.cursor is None:
+        name, desc = spec.order[0]
+        ids = rowstore.sorted_ids(served, name, desc, spec.offset, spec.limit + 1)
+    if ids is None:
+        sql, params = Q.data_sql(spec, ids_only=True)
+        ids = [r[0] for r in engine.query(sql, params, tables=tables, max_rows=spec.limit + 1).rows]
     select = [n for n in spec.select if n != "_id"]
-    rows = rowstore.fetch(served, [r[0] for r in found.rows], select)
+    rows = rowstore.fetch(served, ids, select)
     if rows is None:
         return None
-    return QueryResult(["_id", *select], [], rows, found.truncated, found.elapsed_ms)
+    return QueryResult(["_id", *select], [], rows, False, round((time.perf_counter() - started) * 1000, 2))
 
 
 def _total(
