@@ -235,6 +235,9 @@ def table_version_rollback(*, actor: Any, version: TableVersion, reason: str = "
         before={"current": previous.number if previous else None},
         after={"current": version.number},
     )
+    from kaifang.tabular.tasks import after_publication
+
+    after_publication(version)  # its downloads and row store were evicted when it was superseded
     return version
 
 

@@ -169,7 +169,30 @@ def prepare_public_downloads(version_id: int) -> dict[str, Any]:
         out.update(csv=path.name, bytes=path.stat().st_size)
     if rowstore.wanted(version.row_count):  # every reader's scope is cut from the same rows
         out["row_store"] = rowstore.build(selectors.served_object(version)).stat().st_size
+    out["evicted"] = evict_superseded(version)
     return out
+
+
+def evict_superseded(version: Any) -> list[str]:
+    """Remove the stored downloads and row stores of the dataset's other published versions once a new one
+    is served: caches of objects nobody is served by default (a rollback queues them again). An object
+    that is some dataset's current open version (content addressing can share one) is kept."""
+    import shutil
+
+    from kaifang.privacy.models import VersionGate
+    from kaifang.tabular import downloads, selectors
+
+    keep = {selectors.served_object(version).stem}
+    gates = VersionGate.objects.filter(allowed=True).exclude(open_sha256="")
+    stems = set(gates.filter(version__dataset_id=version.dataset_id).values_list("open_sha256", flat=True))
+    stems -= keep | set(gates.filter(version__is_current=True).values_list("open_sha256", flat=True))
+    removed = []
+    for stem in sorted(stems):
+        folder = downloads.export_dir(stem)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(stem)
+    return removed
 
 
 def after_publication(version: Any) -> None:

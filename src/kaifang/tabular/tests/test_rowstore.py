@@ -144,3 +144,25 @@ def test_an_id_the_store_lacks_falls_back_to_duckdb(big, client, monkeypatch):
     rowstore.build(selectors.served_object(TableVersion.objects.get(dataset=big, is_current=True)))
     monkeypatch.setattr(rowstore._Open, "locate", lambda self, row_id: None)
     assert _get(client, big, {"sort": "-数量"}) == expected
+
+
+def test_superseded_versions_give_up_their_caches_and_a_rollback_rebuilds_them(
+    big, ingest, personas, django_capture_on_commit_callbacks
+):
+    from kaifang.tabular import rowstore, selectors
+    from kaifang.tabular.models import TableVersion
+    from kaifang.tabular.services import table_version_publish, table_version_rollback
+    from kaifang.tabular.tasks import prepare_public_downloads
+
+    first = TableVersion.objects.get(dataset=big, is_current=True)
+    prepare_public_downloads.call(first.pk)
+    old_store = rowstore.path_for(selectors.served_object(first))
+    assert old_store.exists()
+    second = ingest(big, rows_csv(40))
+    table_version_publish(actor=personas["reviewer"], version=second)
+    result = prepare_public_downloads.call(second.pk)
+    assert not old_store.parent.exists() and result["evicted"] == [old_store.parent.name]
+    assert rowstore.path_for(selectors.served_object(TableVersion.objects.get(pk=second.pk))).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        table_version_rollback(actor=personas["reviewer"], version=first, reason="回退核对")
+    assert old_store.exists()
