@@ -50,12 +50,17 @@ def is_destroyed(version: Any) -> bool:
 
 
 def open_gate(version: Any) -> Any:
-    """The passing gate record whose open object serves the version, or None."""
-    from kaifang.privacy.models import VersionGate
+    """The passing gate record whose open object serves the version, or None. Read on every data call:
+    the evidence and reasons (the review page's) are not loaded, and `destroyed` comes with it."""
+    from django.db.models import Exists, OuterRef
+
+    from kaifang.privacy.models import VersionDestruction, VersionGate
 
     return (
         VersionGate.objects.filter(version_id=version.pk, allowed=True)
         .exclude(open_key="")
+        .annotate(destroyed=Exists(VersionDestruction.objects.filter(version_id=OuterRef("version_id"))))
+        .defer("evidence", "reasons", "rules", "stats")
         .order_by("-id")
         .first()
     )
@@ -256,10 +261,10 @@ def served_path(version: Any) -> Path:
 def _resolve(version: Any) -> tuple[Path | None, Any]:
     from kaifang.tabular.store import get_store
 
-    if is_destroyed(version):
-        raise _destroyed_error(version)
     store = get_store()
     gate = open_gate(version)
+    if gate is not None and gate.destroyed or gate is None and is_destroyed(version):
+        raise _destroyed_error(version)
     if gate is not None:
         return store.local_path(gate.open_key), gate
     plain = store.local_path(version.store_key) if version.store_key else None
