@@ -4,7 +4,8 @@ A field's GB/T 43697 level is the highest level of the personal information foun
 一般数据4级; 个人信息 → 3级, weaker quasi-identifiers → 2级; nothing found → 1级), and the dataset's level
 is the highest over its fields (就高从严), raised to 重要数据 or 核心数据 where the dataset shows one of
 GB/T 43697 附录G's identification factors (`importance.py`: what it describes, at what precision and
-scale). The officer confirms every suggestion and may override it with a reason. The default open attribute follows `catalog.rules.default_open_attribute`.
+scale). The officer confirms every suggestion and may override it with a reason. The default open
+attribute follows `catalog.rules.default_open_attribute`.
 """
 
 from __future__ import annotations

@@ -164,11 +164,11 @@ def identify(dataset: Any, report: Any) -> list[Finding]:
     """The 附录G factors this dataset's metadata, fields and scale show, with the evidence as a reason."""
     from kaifang.privacy import kinds as K
 
-    text = _haystack(dataset, [c.name for c in report.columns])
+    text = _haystack(dataset, [c.name for c in report.columns]).lower()
     coordinates = _has_coordinates(report)
     found: list[Finding] = []
     for f in FACTORS:
-        hits = [w for w in f.words if w.lower() in text.lower()]
+        hits = [w for w in f.words if w.lower() in text]
         if not hits or (f.needs_coordinates and not coordinates):
             continue
         found.append(

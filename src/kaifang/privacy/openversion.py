@@ -263,7 +263,7 @@ def _resolve(version: Any) -> tuple[Path | None, Any]:
 
     store = get_store()
     gate = open_gate(version)
-    if gate is not None and gate.destroyed or gate is None and is_destroyed(version):
+    if gate.destroyed if gate is not None else is_destroyed(version):
         raise _destroyed_error(version)
     if gate is not None:
         return store.local_path(gate.open_key), gate

@@ -187,7 +187,7 @@ def gate_summaries(version_ids: list[int]) -> dict[int, dict[str, Any]]:
     for g in VersionGate.objects.filter(version_id__in=version_ids).order_by("version_id", "-id"):
         if g.version_id in out:
             continue
-        ka = g.stats.get("k_anonymity") or {}
+        ka = g.stats.get("k_anonymity") or {}  # as `kanon.KAnonResult.as_dict` wrote it
         out[g.version_id] = {
             "allowed": g.allowed,
             "at": g.created_at.isoformat(),
@@ -195,7 +195,7 @@ def gate_summaries(version_ids: list[int]) -> dict[int, dict[str, Any]]:
             "columns_scanned": g.stats.get("columns", 0),
             "findings": g.stats.get("findings", 0),
             "withheld_columns": g.stats.get("withheld_columns", []),
-            "k": ka.get("k") if isinstance(ka, dict) else None,
+            "k": ka.get("k"),
             "open_sha256": g.open_sha256,
         }
     return out

@@ -1,4 +1,5 @@
-"""The privacy app's hooks in the data pipeline: every ingest seals its raw object, every publish asks the gate."""
+"""The privacy app's hooks in the data pipeline: every ingest seals its raw object, every publish asks the
+gate."""
 
 from __future__ import annotations
 

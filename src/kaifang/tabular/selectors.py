@@ -183,14 +183,14 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
 def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> Any:
     """The page in two steps when the served object has a row store: DuckDB finds the `_id`s (reading only
     the filter and sort columns), the row store supplies the rows. None when there is no row store."""
+    import time
+
     from kaifang.tabular import rowstore
     from kaifang.tabular.engine import QueryResult
 
     served = tables[Q.TABLE]
     if not rowstore.path_for(served).is_file():
         return None
-    import time
-
     started = time.perf_counter()
     ids = None
     if len(spec.order) == 1 and not spec.where and spec.cursor is None:

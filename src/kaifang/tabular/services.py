@@ -164,7 +164,7 @@ def _ingest(
                 percent=100.0,
                 updated_at=timezone.now(),
             )
-    # After the commit: a version whose row did not commit leaves only an unreferenced plain object.
+    # Outside the version's transaction: if sealing is interrupted, the worker's recovery seals the object.
     gate.seal_at_rest(version)
     return version
 

@@ -302,7 +302,8 @@ def _abandoned(upload: Upload) -> bool:
 
 def recover_ingests() -> dict[str, list[str]]:
     """Find uploads whose worker died mid-ingest; retry each (a new task) or, after the last allowed attempt,
-    mark it failed; seal raw objects an interrupted ingest left plain. Safe to run from several workers at once (the upload row is locked and re-checked)."""
+    mark it failed; seal raw objects an interrupted ingest left plain. Safe to run from several workers at
+    once (the upload row is locked and re-checked; sealing is idempotent)."""
     out: dict[str, list[str]] = {"retried": [], "failed": []}
     for upload_id in Upload.objects.filter(state=Upload.State.INGESTING).values_list("pk", flat=True):
         with transaction.atomic():
