@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import functools
 import json
 import re
 import shutil
@@ -22,15 +23,17 @@ import unicodedata
 import uuid
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, AnyStr
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from kaifang.core.errors import ValidationFailed
 from kaifang.tabular.engine import ROW_GROUP_ROWS, TableEngine, quote_ident
+from kaifang.tabular.fastcode import gbk_to_utf8
 from kaifang.tabular.store import LocalStore, file_sha256, get_store
 
 Progress = Callable[[str, float], None]
@@ -224,15 +227,12 @@ def transcode(
     encoding: str,
     dest: Path | None,
     progress: Progress | None = None,
-    max_line: int | None = None,
 ) -> None:
     """Decode the whole file strictly in chunks (constant memory) and, if `dest` is given, write UTF-8 there.
-    With `max_line` (CSV and TSV), a line longer than that many characters is refused as soon as the pass
-    reaches that far into it, not after reading a 1 GB line to its end."""
+    Line lengths are checked before, in bytes (`long_line_at`)."""
     total = max(path.stat().st_size, 1)
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     consumed = 0
-    line_len = 0
     out = open(dest, "w", encoding="utf-8", newline="") if dest is not None else None
     try:
         with open(path, "rb") as fh:
@@ -256,11 +256,6 @@ def transcode(
                         code="bad_encoding",
                         details={"offset": offset, "encoding": encoding},
                     ) from exc
-                if max_line is not None and text:
-                    line_len, start = _check_lines(text, line_len, max_line)
-                    if start is not None:
-                        before = _newlines_before(path, encoding, consumed)
-                        raise _line_too_long(_line_number(before, text, start), max_line)
                 if out is not None and text:
                     out.write(text)
                 if final:
@@ -273,16 +268,18 @@ def transcode(
             out.close()
 
 
-def _check_lines(text: str, line_len: int, max_line: int) -> tuple[int, int | None]:
-    """Carry the length of the current line across a chunk. Returns (new length, None), or (_, start) when a
-    line is too long: `start` is where it begins in `text`, -1 if in an earlier chunk. Line numbers are not
-    counted here (str.count costs ~20 ms per 16 MB chunk); `_line_number` works them out on refusal only."""
-    first = text.find("\n")
+def _check_lines(text: AnyStr, line_len: int, max_line: int) -> tuple[int, int | None]:
+    """Carry the length of the current line across a chunk (of text, or of bytes: then lengths are in bytes).
+    Returns (new length, None), or (_, start) when a line is too long: `start` is where it begins in `text`,
+    -1 if in an earlier chunk. Line numbers are not counted here; `_newlines_before_byte` counts them on
+    refusal only."""
+    nl = _newline(text)
+    first = text.find(nl)
     if first < 0:
         return line_len + len(text), (-1 if line_len + len(text) > max_line else None)
     if line_len + first > max_line:
         return 0, -1
-    last = text.rfind("\n")
+    last = text.rfind(nl)
     start = _long_line(text, first + 1, last, max_line)
     if start is not None:
         return 0, start
@@ -290,41 +287,59 @@ def _check_lines(text: str, line_len: int, max_line: int) -> tuple[int, int | No
     return line_len, (last + 1 if line_len > max_line else None)
 
 
-def _line_number(newlines_before: int, text: str, start: int) -> int:
-    """The 1-based number of the line starting at `start` in `text` (-1: continued from earlier chunks)."""
-    return 1 + newlines_before + (text.count("\n", 0, start) if start >= 0 else 0)
+def long_line_at(path: Path, max_line: int, chunk_size: int = CHUNK) -> int | None:
+    """The byte offset where the file's first line longer than `max_line` bytes starts, or None. One read in
+    chunks (constant memory; a few `find` calls per chunk), before DuckDB parses: DuckDB would hold such a
+    line in memory and then skip it without a word."""
+    line_len, line_start, pos = 0, 0, 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            line_len, start = _check_lines(chunk, line_len, max_line)
+            if start is not None:
+                return line_start if start < 0 else pos + start
+            if (last := chunk.rfind(b"\n")) >= 0:
+                line_start = pos + last + 1
+            pos += len(chunk)
+    return None
 
 
-def _newlines_before(path: Path, encoding: str, upto: int) -> int:
-    """Newlines in the first `upto` bytes, decoded in the same chunks as `transcode` (so they agree)."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
+def _newlines_before_byte(path: Path, upto: int) -> int:
     n = done = 0
     with open(path, "rb") as fh:
-        while done < upto:
-            chunk = fh.read(min(CHUNK, upto - done))
-            if not chunk:
-                break
+        while done < upto and (chunk := fh.read(min(CHUNK, upto - done))):
             done += len(chunk)
-            n += decoder.decode(chunk).count("\n")
+            n += chunk.count(b"\n")
     return n
 
 
-def _long_line(text: str, lo: int, hi: int, max_line: int) -> int | None:
+def _newline(text: AnyStr) -> AnyStr:
+    return b"\n" if isinstance(text, bytes) else "\n"  # type: ignore[return-value]
+
+
+def _long_line(text: AnyStr, lo: int, hi: int, max_line: int) -> int | None:
     """Start of the first line longer than `max_line` among the whole lines in text[lo:hi] (hi is a newline).
     Any such line covers a whole window of max_line/2 without a newline, so only windows are searched (a few
     `find` calls per 16 MB chunk), and a line is measured only where a window has none."""
+    nl = _newline(text)
     step = max(max_line // 2, 1)
     p = lo
     while p + step <= hi:
-        if text.find("\n", p, p + step) >= 0:
+        if text.find(nl, p, p + step) >= 0:
             p += step
             continue
-        start = text.rfind("\n", 0, p) + 1
-        end = text.find("\n", p, hi + 1)
+        start = text.rfind(nl, 0, p) + 1
+        end = text.find(nl, p, hi + 1)
         if end - start > max_line:
             return start
         p = end + 1
     return None
+
+
+def _phase(progress: Progress | None) -> Callable[[float], None] | None:
+    """The transcode phase's progress as a plain fraction callback."""
+    if progress is None:
+        return None
+    return lambda done: progress("transcode", done)
 
 
 def _line_too_long(line_no: int, max_line: int) -> IngestError:
@@ -339,13 +354,20 @@ def _line_too_long(line_no: int, max_line: int) -> IngestError:
 # --- readers into the VARCHAR staging table -------------------------------------------------------------------
 
 
-def _read_header(path: Path, delim: str) -> list[str]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        text = fh.read(SAMPLE)
+def _read_header(path: Path, delim: str, explain: Callable[[], None] | None = None) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            text = fh.read(SAMPLE)
+    except UnicodeDecodeError:
+        if explain is not None:
+            explain()
+        raise IngestError(_("文件不是有效的 UTF-8 编码。"), code="bad_encoding") from None
     if not text.strip():
         raise IngestError(_("文件为空。"), code="empty_file")
     first_line_end = text.find("\n")
     if first_line_end < 0 and len(text) >= SAMPLE:
+        if explain is not None:
+            explain()
         raise IngestError(_("表头行过长（超过 1 MB），文件可能不是表格。"), code="header_too_long")
     line = text[: first_line_end if first_line_end >= 0 else len(text)].rstrip("\r")
     header = next(csv.reader([line], delimiter=delim))
@@ -516,19 +538,25 @@ def _geojson_to_csv(path: Path, dest: Path) -> None:
 def typed_expr(col: str, data_type: str) -> tuple[str, str]:
     """(DuckDB type, expression casting the VARCHAR column or giving NULL when it does not parse)."""
     c = f"trim({quote_ident(col)})"
+
+    def cast(t: str) -> str:
+        # Casts skip ASCII blanks themselves; trim (which also takes the ideographic space) runs only for the
+        # values the plain cast refuses: COALESCE evaluates an argument only for rows still NULL.
+        return f"TRY_CAST({quote_ident(col)} AS {t}), TRY_CAST({c} AS {t})"
+
     if data_type in ("N", "B", "F"):
-        return "DOUBLE", f"TRY_CAST({c} AS DOUBLE)"
+        return "DOUBLE", f"COALESCE({cast('DOUBLE')})"
     if data_type == "Y":
-        return "DECIMAL(18,2)", f"TRY_CAST({c} AS DECIMAL(18,2))"
+        return "DECIMAL(18,2)", f"COALESCE({cast('DECIMAL(18,2)')})"
     if data_type == "I":
-        return "BIGINT", f"TRY_CAST({c} AS BIGINT)"
+        return "BIGINT", f"COALESCE({cast('BIGINT')})"
     if data_type == "D":
         return "DATE", (
-            f"COALESCE(TRY_CAST({c} AS DATE), TRY_STRPTIME({c}, '%Y/%m/%d')::DATE, "
+            f"COALESCE({cast('DATE')}, TRY_STRPTIME({c}, '%Y/%m/%d')::DATE, "
             f"TRY_STRPTIME({c}, '%Y%m%d')::DATE, TRY_STRPTIME({c}, '%Y年%m月%d日')::DATE)"
         )
     if data_type == "T":
-        return "TIMESTAMP", f"COALESCE(TRY_CAST({c} AS TIMESTAMP), TRY_STRPTIME({c}, '%Y/%m/%d %H:%M:%S'))"
+        return "TIMESTAMP", f"COALESCE({cast('TIMESTAMP')}, TRY_STRPTIME({c}, '%Y/%m/%d %H:%M:%S'))"
     if data_type == "L":
         t = ", ".join(_sql_str(w) for w in TRUE_WORDS)
         f = ", ".join(_sql_str(w) for w in FALSE_WORDS)
@@ -550,7 +578,8 @@ def _checks(spec: FieldSpec) -> list[tuple[str, str]]:
     duck, expr = typed_expr(spec.name, spec.data_type)
     if duck != "VARCHAR":
         label = TYPE_LABELS.get(spec.data_type, spec.data_type)
-        out.append((f"{present} AND ({expr}) IS NULL", _("不是有效的%(type)s") % {"type": label}))
+        # The cast first: it is true for few rows, and AND evaluates the rest only for those.
+        out.append((f"({expr}) IS NULL AND {present}", _("不是有效的%(type)s") % {"type": label}))
     if spec.data_type == "C" and spec.length:
         out.append(
             (f"length({col}) > {int(spec.length)}", _("长度超过 %(n)s 个字符") % {"n": int(spec.length)})
@@ -562,7 +591,7 @@ def _checks(spec: FieldSpec) -> list[tuple[str, str]]:
             lo, hi = float(m.group(1)), float(m.group(2))
             out.append(
                 (
-                    f"{present} AND (({expr}) < {lo} OR ({expr}) > {hi})",
+                    f"(({expr}) < {lo} OR ({expr}) > {hi})",
                     _("超出值域 %(range)s") % {"range": vr},
                 )
             )
@@ -642,7 +671,14 @@ def run_ingest(
     out = store.new_temp()
     qpath = store.new_temp(".quarantine.parquet")
     try:
-        source_hash = file_sha256(path)
+        max_line = int(getattr(settings, "KAIFANG_MAX_LINE_BYTES", 8 * 1024 * 1024))
+        if fmt in ("csv", "tsv") and (long_at := long_line_at(path, max_line)) is not None:
+            raise _line_too_long(1 + _newlines_before_byte(path, long_at), max_line)
+        # Hashed on a thread while DuckDB reads the file (hashlib releases the GIL).
+        hashing = ThreadPoolExecutor(1)
+        source_digest = hashing.submit(file_sha256, path).result
+        hashing.shutdown(wait=False)
+        explain: Callable[[], None] | None = None
         used_encoding = ""
         if fmt in ("csv", "tsv", "json", "jsonl", "geojson"):
             claimed = _normalise_encoding(encoding)
@@ -655,18 +691,22 @@ def run_ingest(
                     % {"enc": claimed.upper()},
                     code="bad_encoding",
                 )
-            max_line = (
-                int(getattr(settings, "KAIFANG_MAX_LINE_BYTES", 8 * 1024 * 1024))
-                if fmt in ("csv", "tsv")
-                else None
-            )
-            if used_encoding == "utf-8":
-                # Validate only; DuckDB reads the original.
-                transcode(path, "utf-8", None, progress, max_line=max_line)
+            # The strict pass over the original says where and how the encoding went wrong.
+            explain = functools.partial(transcode, path, used_encoding, None, None)
+            if used_encoding == "utf-8" and fmt in ("csv", "tsv"):
+                # DuckDB reads the original, checking UTF-8 as it parses; `explain` runs only when it refuses
+                # the file.
+                text_path = path
+            elif used_encoding == "utf-8":
+                transcode(path, "utf-8", None, progress)
                 text_path = path
             else:
                 text_path = work / "utf8.txt"
-                transcode(path, used_encoding, text_path, progress, max_line=max_line)
+                if not (
+                    used_encoding == "gbk"
+                    and gbk_to_utf8(path, text_path, workers=engine.threads, progress=_phase(progress))
+                ):
+                    transcode(path, used_encoding, text_path, progress)
         elif fmt == "xlsx":
             text_path = work / "sheet.csv"
             _xlsx_to_csv(path, text_path)
@@ -689,7 +729,8 @@ def run_ingest(
                 out,
                 qpath,
                 progress,
-                source=(fmt, used_encoding, source_hash),
+                source=(fmt, used_encoding, source_digest),
+                explain=explain,
             )
 
         result: IngestResult = engine.write(work_fn)
@@ -702,26 +743,32 @@ def run_ingest(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _stage(con: Any, path: Path, fmt: str) -> list[str]:
-    """Load the file into the VARCHAR table `raw` (`__row` = data row number, 1-based). Returns the header."""
+def _stage(con: Any, path: Path, fmt: str, explain: Callable[[], None] | None = None) -> list[str]:
+    """Load the file into the VARCHAR table `raw_rows` and the view `raw` over it (`__row` = data row number,
+    1-based: the table's rowid, which is file order as insertion order is preserved; a row_number() window
+    over the scan would double the load's time). Returns the header. `explain` (a strict pass over the
+    original text) runs before a parse error is reported, so a bad encoding or line length is named as such."""
     import duckdb
 
     p = _sql_str(str(path))
     if fmt in ("csv", "tsv"):
         delim = "\t" if fmt == "tsv" else ","
-        header = _read_header(path, delim)
+        header = _read_header(path, delim, explain)
         if fmt == "csv" and len(header) == 1 and "\t" in header[0]:
             delim = "\t"
-            header = _read_header(path, delim)
+            header = _read_header(path, delim, explain)
         src = (
             f"read_csv({p}, header=true, auto_detect=false, columns={_columns_struct(header)}, "
             f"delim={_sql_str(delim)}, quote='\"', escape='\"', strict_mode=true, null_padding=false, "
             f"max_line_size={int(getattr(settings, 'KAIFANG_MAX_LINE_BYTES', 8 * 1024 * 1024))})"
         )
         try:
-            con.execute(f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS __row, * FROM {src}")
+            con.execute(f"CREATE TEMP TABLE raw_rows AS SELECT * FROM {src}")
         except duckdb.Error as exc:
+            if explain is not None:
+                explain()
             raise _csv_error(exc) from exc
+        con.execute("CREATE TEMP VIEW raw AS SELECT rowid + 1 AS __row, * FROM raw_rows")
         return header
     jfmt = "array" if fmt == "json" else "newline_delimited"
     try:
@@ -733,9 +780,10 @@ def _stage(con: Any, path: Path, fmt: str) -> list[str]:
         ]
         header = _check_header(names)
         con.execute(
-            f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS __row, * FROM read_json({p}, "
+            f"CREATE TEMP TABLE raw_rows AS SELECT * FROM read_json({p}, "
             f"format={_sql_str(jfmt)}, columns={_columns_struct(header)}, maximum_object_size=16777216)"
         )
+        con.execute("CREATE TEMP VIEW raw AS SELECT rowid + 1 AS __row, * FROM raw_rows")
     except duckdb.Error as exc:
         raise IngestError(
             _("JSON 格式错误或文件不完整：%(reason)s") % {"reason": str(exc).splitlines()[0][:200]},
@@ -754,25 +802,32 @@ def _convert(
     qpath: Path,
     progress: Progress | None,
     *,
-    source: tuple[str, str, str],
+    source: tuple[str, str, Callable[[], str]],
+    explain: Callable[[], None] | None = None,
 ) -> IngestResult:
-    header = _stage(con, path, fmt)
+    header = _stage(con, path, fmt, explain)
+    fmt_name, enc, source_digest = source
+    digest = source_digest()
     specs = match_columns(header, fields)
     total = con.execute("SELECT count(*) FROM raw").fetchone()[0]
     if total == 0:
         raise IngestError(_("文件只有表头，没有数据行。"), code="empty_file")
     if progress:
         progress("validate", 0.0)
-    # Every bad value as (row, column, value, reason).
+    # Every bad value as (row, column, value, reason). Most files have none: one scan of every check and one
+    # grouping of the key say so, and the per-check report (a scan each, a window over the key) is built
+    # only when they find something.
+    checks = [(s, cond, reason) for s in specs for cond, reason in _checks(s)]
+    pk = [s for s in specs if s.is_primary_key]
+    if not _any_bad(con, [cond for _s, cond, _r in checks], pk):
+        checks, pk = [], []
     parts = []
     params: list[Any] = []
-    for s in specs:
-        for cond, reason in _checks(s):
-            parts.append(
-                f"SELECT __row, ? AS col, {quote_ident(s.name)}::VARCHAR AS val, ? AS reason FROM raw WHERE {cond}"
-            )
-            params += [s.name, reason]
-    pk = [s for s in specs if s.is_primary_key]
+    for s, cond, reason in checks:
+        parts.append(
+            f"SELECT __row, ? AS col, {quote_ident(s.name)}::VARCHAR AS val, ? AS reason FROM raw WHERE {cond}"
+        )
+        params += [s.name, reason]
     if pk:
         keys = ", ".join(quote_ident(s.name) for s in pk)
         parts.append(
@@ -821,7 +876,8 @@ def _convert(
             "(FORMAT parquet, COMPRESSION zstd)"
         )
         quarantine_path = qpath
-    con.execute("DROP TABLE raw")
+    con.execute("DROP VIEW raw")
+    con.execute("DROP TABLE raw_rows")
     if progress:
         progress("profile", 0.0)
     con.execute(f"CREATE TEMP VIEW t AS SELECT * FROM read_parquet({_sql_str(str(out))})")
@@ -838,7 +894,6 @@ def _convert(
         for s in specs
     ]
     profile = profile_table(con, schema, row_count)
-    fmt_name, enc, digest = source
     return IngestResult(
         parquet=out,
         row_count=row_count,
@@ -854,8 +909,24 @@ def _convert(
     )
 
 
+def _any_bad(con: Any, conditions: list[str], pk: list[FieldSpec]) -> bool:
+    """Whether any row fails a check or repeats a primary key, in one statement."""
+    tests = []
+    if conditions:
+        tests.append(f"EXISTS (SELECT 1 FROM raw WHERE {' OR '.join(f'({c})' for c in conditions)})")
+    if pk:
+        keys = ", ".join(quote_ident(s.name) for s in pk)
+        tests.append(f"EXISTS (SELECT 1 FROM raw GROUP BY {keys} HAVING count(*) > 1)")
+    if not tests:
+        return False
+    return bool(con.execute("SELECT " + " OR ".join(tests)).fetchone()[0])
+
+
 def profile_table(con: Any, schema: list[dict[str, Any]], row_count: int) -> dict[str, Any]:
-    """Per column: nulls, distinct (approximate), min/max, top 5 values, and a 10-bin histogram for numbers."""
+    """Per column: nulls, distinct (approximate), min/max, top 5 values, and a 10-bin histogram for numbers
+    and dates. Top values are counted only where values repeat: in a column of mostly distinct values (a
+    code, an amount) they would each count one or two, and grouping millions of distinct values is the
+    profile's most expensive step; such a column gets `top_omitted`."""
     if not schema:
         return {}
     exprs = []
@@ -863,60 +934,89 @@ def profile_table(con: Any, schema: list[dict[str, Any]], row_count: int) -> dic
         q = quote_ident(c["name"])
         exprs += [f"count({q})", f"approx_count_distinct({q})", f"min({q})::VARCHAR", f"max({q})::VARCHAR"]
     row = con.execute(f"SELECT {', '.join(exprs)} FROM t").fetchone()
-    # The top values of every column in one statement (one scan per column, but a single round trip).
-    top_sql = " UNION ALL ".join(
-        f"(SELECT {i} AS i, {quote_ident(c['name'])}::VARCHAR AS v, count(*) AS n FROM t "
-        f"WHERE {quote_ident(c['name'])} IS NOT NULL GROUP BY 2 ORDER BY n DESC, v LIMIT 5)"
-        for i, c in enumerate(schema)
-    )
+    stats = [row[i * 4 : i * 4 + 4] for i in range(len(schema))]
+    counted = [
+        i
+        for i, (non_null, distinct, _lo, _hi) in enumerate(stats)
+        if not _mostly_distinct(non_null, distinct)
+    ]
+    # The top values of those columns in one statement (one scan per column, but a single round trip).
     tops: dict[int, list[list[Any]]] = {}
-    for i, v, n in con.execute(f"SELECT * FROM ({top_sql}) ORDER BY i, n DESC, v").fetchall():
-        tops.setdefault(i, []).append([v, n])
+    if counted:
+        top_sql = " UNION ALL ".join(
+            f"(SELECT {i} AS i, {quote_ident(schema[i]['name'])}::VARCHAR AS v, count(*) AS n FROM t "
+            f"WHERE {quote_ident(schema[i]['name'])} IS NOT NULL GROUP BY 2 ORDER BY n DESC, v LIMIT 5)"
+            for i in counted
+        )
+        for i, v, n in con.execute(f"SELECT * FROM ({top_sql}) ORDER BY i, n DESC, v").fetchall():
+            tops.setdefault(i, []).append([v, n])
+    histograms = _histograms(con, schema, stats)
     out: dict[str, Any] = {}
     for i, c in enumerate(schema):
-        non_null, distinct, lo, hi = row[i * 4 : i * 4 + 4]
-        q = quote_ident(c["name"])
-        top = tops.get(i, [])
+        non_null, distinct, lo, hi = stats[i]
         col: dict[str, Any] = {
             "nulls": row_count - non_null,
             "distinct": distinct,
             "min": lo,
             "max": hi,
-            "top": top,
+            "top": tops.get(i, []),
         }
-        if c["sql_type"] in ("DOUBLE", "BIGINT", "DECIMAL(18,2)") and lo is not None and hi is not None:
-            flo, fhi = float(lo), float(hi)
-            width = (fhi - flo) / 10 or 1.0
-            bins = con.execute(
-                f"SELECT least(floor(({q}::DOUBLE - ?) / ?), 9)::INT AS b, count(*) FROM t WHERE {q} IS NOT NULL "
-                "GROUP BY b ORDER BY b",
-                [flo, width],
-            ).fetchall()
-            counts = dict(bins)
-            col["histogram"] = [[flo + i * width, flo + (i + 1) * width, counts.get(i, 0)] for i in range(10)]
-        elif c["sql_type"] in ("DATE", "TIMESTAMP") and lo is not None and hi is not None:
-            col["histogram"] = _time_histogram(con, q, c["sql_type"])
+        if i not in counted:
+            col["top_omitted"] = True
+        if i in histograms:
+            col["histogram"] = histograms[i]
         out[c["name"]] = col
     return out
 
 
-def _time_histogram(con: Any, q: str, sql_type: str) -> list[list[Any]]:
-    """Ten equal spans between the first and last date (or time), their bounds as ISO text, for the
-    profile charts."""
+# Top values are counted for columns up to this many rows whatever their values, and beyond it unless most
+# values are distinct.
+TOP_VALUES_ALWAYS_ROWS = 50_000
+
+
+def _mostly_distinct(non_null: int, distinct: int) -> bool:
+    return non_null > TOP_VALUES_ALWAYS_ROWS and distinct > non_null // 5
+
+
+def _histograms(con: Any, schema: list[dict[str, Any]], stats: list[Any]) -> dict[int, list[list[Any]]]:
+    """Ten equal bins between min and max for every number and date column, counted in one scan (a
+    `histogram` map of bin to count per column). Date and
+    time bounds are ISO text, for the profile charts."""
     import datetime as dt
 
-    lo, hi = con.execute(f"SELECT min(epoch({q})), max(epoch({q})) FROM t").fetchone()
-    width = (hi - lo) / 10 or 86400.0
-    bins = dict(
-        con.execute(
-            f"SELECT least(floor((epoch({q}) - ?) / ?), 9)::INT AS b, count(*) FROM t WHERE {q} IS NOT NULL "
-            "GROUP BY b ORDER BY b",
-            [lo, width],
-        ).fetchall()
-    )
+    bins: dict[int, tuple[float, float, str]] = {}  # column -> (low, width, kind)
+    spans = []
+    for i, c in enumerate(schema):
+        if stats[i][2] is None or stats[i][3] is None:
+            continue
+        if c["sql_type"] in ("DOUBLE", "BIGINT", "DECIMAL(18,2)"):
+            spans.append((i, f"{quote_ident(c['name'])}::DOUBLE", "number"))
+        elif c["sql_type"] in ("DATE", "TIMESTAMP"):
+            spans.append((i, f"epoch({quote_ident(c['name'])})", c["sql_type"]))
+    if not spans:
+        return {}
+    bounds = con.execute(
+        "SELECT " + ", ".join(f"min({e}), max({e})" for _i, e, _k in spans) + " FROM t"
+    ).fetchone()
+    counts = []
+    for n, (i, expr, kind) in enumerate(spans):
+        lo, hi = float(bounds[2 * n]), float(bounds[2 * n + 1])
+        width = (hi - lo) / 10 or (86400.0 if kind != "number" else 1.0)
+        bins[i] = (lo, width, kind)
+        counts.append(f"histogram(least(floor(({expr} - {lo!r}) / {width!r}), 9)::INT)")
+    row = con.execute("SELECT " + ", ".join(counts) + " FROM t").fetchone()
 
-    def iso(seconds: float) -> str:
+    def label(seconds: float, kind: str) -> Any:
+        if kind == "number":
+            return seconds
         moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
-        return moment.date().isoformat() if sql_type == "DATE" else moment.strftime("%Y-%m-%d %H:%M")
+        return moment.date().isoformat() if kind == "DATE" else moment.strftime("%Y-%m-%d %H:%M")
 
-    return [[iso(lo + i * width), iso(lo + (i + 1) * width), bins.get(i, 0)] for i in range(10)]
+    out = {}
+    for n, (i, _expr, _kind) in enumerate(spans):
+        lo, width, kind = bins[i]
+        out[i] = [
+            [label(lo + k * width, kind), label(lo + (k + 1) * width, kind), (row[n] or {}).get(k, 0)]
+            for k in range(10)
+        ]
+    return out

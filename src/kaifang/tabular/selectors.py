@@ -426,7 +426,8 @@ def profile_charts(version: TableVersion, columns: list[dict[str, Any]]) -> list
             "distinct": p.get("distinct"),
             "kind": "",
             # Top values of a column where every value is different (a code, a name) say nothing.
-            "unique": bool(p.get("top")) and max(n for _v, n in p["top"]) <= 1,
+            "unique": p.get("top_omitted", False)
+            or (bool(p.get("top")) and max(n for _v, n in p["top"]) <= 1),
             "labels": [],
             "values": [],
         }

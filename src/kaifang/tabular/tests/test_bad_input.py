@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kaifang.tabular.ingest import IngestError, _check_lines, _line_number
+from kaifang.tabular.ingest import IngestError, _newlines_before_byte, long_line_at
 
 from .conftest import GOOD_CSV, HEADER
 
@@ -173,22 +173,13 @@ def test_content_that_is_not_what_the_extension_says(table_ds, personas, write, 
     cuts=st.lists(st.integers(min_value=1, max_value=50), max_size=20),
 )
 def test_the_streaming_line_check_agrees_with_splitting_the_whole_text(
-    lines, trailing_newline, max_line, cuts
+    tmp_path_factory, lines, trailing_newline, max_line, cuts
 ):
     text = "\n".join("a" * n for n in lines) + ("\n" if trailing_newline else "")
     expected = next((i + 1 for i, n in enumerate(lines) if n > max_line), None)
-    chunks, pos = [], 0
-    for c in cuts:
-        chunks.append(text[pos : pos + c])
-        pos += c
-    chunks.append(text[pos:])
-    line_len, got, before = 0, None, 0
-    for chunk in chunks:
-        if not chunk:
-            continue
-        line_len, start = _check_lines(chunk, line_len, max_line)
-        if start is not None:
-            got = _line_number(before, chunk, start)
-            break
-        before += chunk.count("\n")
-    assert got == expected
+    path = tmp_path_factory.mktemp("lines") / "t.csv"
+    path.write_text(text)
+    for chunk_size in {1, 7, max(cuts or [3]), 1 << 20}:
+        at = long_line_at(path, max_line, chunk_size)
+        got = None if at is None else 1 + _newlines_before_byte(path, at)
+        assert got == expected, chunk_size
