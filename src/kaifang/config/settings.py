@@ -151,6 +151,8 @@ TASKS = {
     }
 }
 # Starts of one upload's ingest before a worker found dead mid-ingest fails it instead of retrying.
+# Threads of each process's DuckDB database (queries of the data API, ingest, exports).
+KAIFANG_DUCKDB_THREADS = int(os.environ.get("KAIFANG_DUCKDB_THREADS", "2"))
 KAIFANG_INGEST_MAX_ATTEMPTS = int(os.environ.get("KAIFANG_INGEST_MAX_ATTEMPTS", "2"))
 
 # The platform's identity; another city changes these and the demo data.

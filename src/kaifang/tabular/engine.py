@@ -14,7 +14,9 @@ that sets a `truncated` flag. Parquet exports get a private database allowed to 
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,8 +100,10 @@ class TableEngine:
 
     @staticmethod
     def _store_root(path: Path) -> str | None:
+        """The store folder of immutable files a path is in: the objects (named by hash) or the caches derived
+        from one (`exports/<hash>/`: sort and value orders, written once under a new name then moved)."""
         for parent in Path(path).resolve().parents:
-            if parent.name == "objects" and parent.parent.name == "store":
+            if parent.name in ("objects", "exports") and parent.parent.name == "store":
                 return str(parent) + "/"
         return None
 
@@ -129,9 +133,18 @@ class TableEngine:
             raise
         return con
 
-    def _reader(self, tables: dict[str, Path]) -> duckdb.DuckDBPyConnection:
+    def _reader(self, tables: dict[str, Path]) -> tuple[duckdb.DuckDBPyConnection, bool]:
+        """A cursor with a view per table, and whether it is kept for the thread's next query over the same
+        store files (a new cursor and its views cost ~2 ms, a third of a small query)."""
         roots = {self._store_root(p) for p in tables.values()}
         root = next(iter(roots)) if len(roots) == 1 else None
+        key = (root, self.memory_limit, str(self.threads), *sorted((n, str(p)) for n, p in tables.items()))
+        kept: dict[tuple[Any, ...], duckdb.DuckDBPyConnection] | None = None
+        if root:
+            kept = _thread_cursors()
+            found = kept.get(key)
+            if found is not None:
+                return found, True
         con = self._shared(root) if root else self._private(tables)
         try:
             for name, path in tables.items():
@@ -142,7 +155,24 @@ class TableEngine:
         except Exception:
             con.close()
             raise
-        return con
+        if kept is None:
+            return con, False
+        if len(kept) >= KEPT_CURSORS:
+            kept.pop(next(iter(kept))).close()
+        kept[key] = con
+        return con, True
+
+    @staticmethod
+    def _release(con: duckdb.DuckDBPyConnection, kept: bool, failed: bool) -> None:
+        """Close a query's cursor unless the thread keeps it; a kept one that failed is dropped."""
+        if not kept:
+            con.close()
+        elif failed:
+            cursors = _thread_cursors()
+            for key, found in list(cursors.items()):
+                if found is con:
+                    del cursors[key]
+            con.close()
 
     def _exporter(self, tables: dict[str, Path], dest: Path) -> duckdb.DuckDBPyConnection:
         """A private database that may read the tables and write one file (downloads as Parquet)."""
@@ -171,11 +201,8 @@ class TableEngine:
         if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
             raise QueryFailed(_("只允许执行单条查询语句。"), code="not_a_query")
 
-    def _with_timer(self, con: duckdb.DuckDBPyConnection, seconds: float) -> threading.Timer:
-        timer = threading.Timer(seconds, con.interrupt)
-        timer.daemon = True
-        timer.start()
-        return timer
+    def _with_timer(self, con: duckdb.DuckDBPyConnection, seconds: float) -> _Armed:
+        return _WATCHDOG.arm(con, seconds)
 
     @staticmethod
     def _translate(exc: Exception) -> DomainError:
@@ -198,14 +225,51 @@ class TableEngine:
     ) -> QueryResult:
         """Run one read-only query over the named Parquet tables; at most `max_rows` rows are returned and
         `truncated` says whether there were more."""
-        import time
 
         cap = min(max_rows or self.max_rows, self.max_rows)
         started = time.perf_counter()
         self._only_select(sql)
-        con = self._reader(tables)
+        con, kept = self._reader(tables)
         timer = self._with_timer(con, time_limit or self.time_limit)
+        failed = True
         try:
+            cur = con.execute(sql, list(params))
+            columns = [d[0] for d in cur.description]
+            types = [str(d[1]) for d in cur.description]
+            rows = cur.fetchmany(cap + 1)
+            failed = False
+        except duckdb.Error as exc:
+            raise self._translate(exc) from exc
+        finally:
+            timer.cancel()
+            self._release(con, kept, failed)
+        truncated = len(rows) > cap
+        return QueryResult(
+            columns, types, rows[:cap], truncated, round((time.perf_counter() - started) * 1000, 2)
+        )
+
+    def query_arrow(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        *,
+        name: str,
+        table: Any,
+        root: Path,
+        max_rows: int | None = None,
+    ) -> QueryResult:
+        """One read-only query over an in-memory Arrow table (a sample of a row store under `root`, the store
+        folder it was read from), on a cursor of that folder's locked database."""
+        cap = min(max_rows or self.max_rows, self.max_rows)
+        started = time.perf_counter()
+        self._only_select(sql)
+        store_root = self._store_root(root / "x")
+        if store_root is None:
+            raise ValueError(root)
+        con = self._shared(store_root)
+        timer = self._with_timer(con, self.time_limit)
+        try:
+            con.register(name, table)
             cur = con.execute(sql, list(params))
             columns = [d[0] for d in cur.description]
             types = [str(d[1]) for d in cur.description]
@@ -215,10 +279,8 @@ class TableEngine:
         finally:
             timer.cancel()
             con.close()
-        truncated = len(rows) > cap
-        return QueryResult(
-            columns, types, rows[:cap], truncated, round((time.perf_counter() - started) * 1000, 2)
-        )
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        return QueryResult(columns, types, rows[:cap], len(rows) > cap, elapsed)
 
     _footers: dict[str, Any] = {}
 
@@ -226,7 +288,6 @@ class TableEngine:
         """Rows `offset` .. `offset + limit` of a store object in file order, reading only the row groups that
         hold them (pyarrow; the footer of an immutable object is cached). The fast path for an unfiltered,
         unsorted page: DuckDB would plan a parallel scan for what is a read of one or two row groups."""
-        import time
 
         import pyarrow.parquet as pq
 
@@ -341,9 +402,71 @@ class TableEngine:
                 con.close()
 
 
+# --- time limits and kept cursors -------------------------------------------------------------------------------
+
+KEPT_CURSORS = 16
+_local = threading.local()
+
+
+def _thread_cursors() -> dict[tuple[Any, ...], duckdb.DuckDBPyConnection]:
+    cursors = getattr(_local, "cursors", None)
+    if cursors is None:
+        cursors = _local.cursors = {}
+    return cursors
+
+
+class _Armed:
+    def __init__(self, watchdog: _Watchdog, token: int) -> None:
+        self.watchdog, self.token = watchdog, token
+
+    def cancel(self) -> None:
+        self.watchdog.disarm(self.token)
+
+
+class _Watchdog:
+    """One thread per process interrupts the queries that pass their time limit (a `threading.Timer` per
+    query cost a thread start, ~1 ms, on every small query)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: dict[int, tuple[float, duckdb.DuckDBPyConnection]] = {}
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, con: duckdb.DuckDBPyConnection, seconds: float) -> _Armed:
+        with self._cond:
+            token = next(self._tokens)
+            self._due[token] = (time.monotonic() + seconds, con)
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._thread = threading.Thread(target=self._run, name="duckdb-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return _Armed(self, token)
+
+    def disarm(self, token: int) -> None:
+        with self._cond:
+            self._due.pop(token, None)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for token in [t for t, (due, _c) in self._due.items() if due <= now]:
+                    self._due.pop(token)[1].interrupt()
+                nearest = min((due for due, _c in self._due.values()), default=None)
+                self._cond.wait(None if nearest is None else max(nearest - now, 0.001))
+
+
+_WATCHDOG = _Watchdog()
+
+
 def close_all() -> None:
     """Close the process's DuckDB databases. A server calls this before it forks its workers: a DuckDB
     database (its threads and buffers) must not be shared across a fork; each worker opens its own."""
+    cursors = _thread_cursors()
+    for con in cursors.values():
+        con.close()
+    cursors.clear()
     with TableEngine._readers_lock:
         for con in TableEngine._readers.values():
             con.close()

@@ -67,6 +67,9 @@ class Spec:
     cursor: list[Any] | None = None
     total: str = "auto"
     filtered: bool = False
+    # (column, value) of every equality filter on a text column: a lone one is answered from the column's
+    # stored value order (rowstore.ids_with_value) when it has one.
+    equals: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def by_name(self) -> dict[str, dict[str, Any]]:
@@ -144,6 +147,8 @@ def parse_filters(spec: Spec, params: Any) -> None:
             if op in OPS:
                 spec.where.append(f"{q} {OPS[op]} ?")
                 spec.params.append(convert(col, raw, key))
+                if op == "eq" and col.get("sql_type", "VARCHAR") == "VARCHAR":
+                    spec.equals.append((col["name"], raw))
             elif op == "in":
                 items = [v for v in raw.split(",")]
                 if not items or len(items) > MAX_IN:
@@ -294,6 +299,13 @@ def data_sql(spec: Spec, *, ids_only: bool = False) -> tuple[str, list[Any]]:
     return sql, params
 
 
+def cursor_id(cursor: list[Any]) -> int:
+    """The `_id` an unsorted page continues after."""
+    if len(cursor) != 1:
+        raise bad("cursor", _("游标与排序方式不匹配。"))
+    return _cursor_id(cursor[0])
+
+
 def _cursor_id(value: Any) -> int:
     try:
         return int(value)
@@ -318,6 +330,12 @@ def count_sql(spec: Spec) -> tuple[str, list[Any]]:
     if spec.where:
         sql += " WHERE " + " AND ".join(spec.where)
     return sql, list(spec.params)
+
+
+def sample_count_sql(spec: Spec) -> tuple[str, list[Any]]:
+    """Matches and rows of a sample table named like the served one (see rowstore.sample)."""
+    cond = " AND ".join(spec.where) or "true"
+    return f"SELECT count(*) FILTER (WHERE {cond}), count(*) FROM {TABLE}", list(spec.params)
 
 
 def estimate_sql(
@@ -382,8 +400,30 @@ def aggregate_sql(spec: Spec, params: Any) -> tuple[str, list[Any], list[str]]:
     return sql, [*spec.params, spec.limit + 1], list(aliases)
 
 
+def plain_rows(
+    names: list[str], rows: list[tuple[Any, ...]], columns: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows as JSON objects without `_id`, converting only the columns whose type needs it (text and
+    integers pass as they are): a page of 100 rows x 12 columns in a third of the per-value time."""
+    keep = [i for i, n in enumerate(names) if n != "_id"]
+    keys = [names[i] for i in keep]
+    values = []
+    for i in keep:
+        column = [r[i] for r in rows]
+        if columns.get(names[i], {}).get("sql_type", "VARCHAR") not in ("VARCHAR", "BIGINT"):
+            column = [plain(v) for v in column]
+        values.append(column)
+    return (
+        [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+        if keep
+        else [{} for _r in rows]
+    )
+
+
 def plain(value: Any) -> Any:
     """A DuckDB value as JSON."""
+    if value is None or type(value) in (str, int):
+        return value
     if isinstance(value, datetime.datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, datetime.date):

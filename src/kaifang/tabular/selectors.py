@@ -17,6 +17,7 @@ from kaifang.tabular.models import TableVersion, Upload
 from kaifang.tabular.permissions import columns_visible_to, may_read_data, may_read_unpublished
 
 EXACT_TOTAL_ROWS = 500_000
+SAMPLE_ENOUGH_MATCHES = 400
 
 
 def versions_for(actor: Any, dataset: Dataset) -> QuerySet[TableVersion]:
@@ -97,8 +98,37 @@ def _tables(version: TableVersion) -> dict[str, Path]:
     return {Q.TABLE: served_path(version)}
 
 
-def build_spec(actor: Any, dataset: Dataset, version: TableVersion, params: Any) -> Q.Spec:
-    spec = Q.Spec(columns=columns_visible_to(actor, dataset, version))
+def served_to(actor: Any, dataset: Dataset, number: Any = None) -> tuple[TableVersion, list[dict[str, Any]]]:
+    """The version an actor is served and the columns they may read. For anonymous readers of the current
+    version that is the same for everyone until a service commits a change, so it is cached by the catalog
+    generation (decision 0004): three queries (version, gate decision, fields) fewer per data call."""
+    if number not in (None, "") or getattr(actor, "is_authenticated", False):
+        version = get_version_for(actor, dataset, number)
+        return version, columns_visible_to(actor, dataset, version)
+    from django.core.cache import cache
+
+    from kaifang.catalog.selectors import catalog_generation
+
+    generation = getattr(dataset, "read_at_generation", None) or catalog_generation()
+    key = f"kf:public-version:{generation}:{dataset.pk}"
+    served = cache.get(key)
+    if served is None:
+        version = get_version_for(actor, dataset)
+        served = (version, columns_visible_to(actor, dataset, version))
+        cache.set(key, served, 300)
+    version, columns = served
+    version.dataset = dataset
+    return version, columns
+
+
+def build_spec(
+    actor: Any,
+    dataset: Dataset,
+    version: TableVersion,
+    params: Any,
+    columns: list[dict[str, Any]] | None = None,
+) -> Q.Spec:
+    spec = Q.Spec(columns=columns if columns is not None else columns_visible_to(actor, dataset, version))
     Q.parse_filters(spec, params)
     Q.parse_search(spec, params.get("q"))
     _apply_grant_rows(actor, dataset, version, spec)
@@ -129,8 +159,8 @@ def _apply_grant_rows(actor: Any, dataset: Dataset, version: TableVersion, spec:
 
 def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     """One page of rows with totals; the body of `GET /datasets/{code}/data`."""
-    version = get_version_for(actor, dataset, params.get("version"))
-    spec = build_spec(actor, dataset, version, params)
+    version, columns = served_to(actor, dataset, params.get("version"))
+    spec = build_spec(actor, dataset, version, params, columns)
     Q.parse_fields(spec, params.get("fields"))
     Q.parse_sort(spec, params.get("sort"))
     Q.parse_page(spec, params)
@@ -138,7 +168,7 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     tables = _tables(version)
     if not spec.where and not spec.order and spec.cursor is None:
         select = [n for n in spec.select if n != "_id"]
-        result = engine.read_slice(tables[Q.TABLE], select, spec.offset, spec.limit + 1)
+        result = _slice(engine, tables[Q.TABLE], select, spec.offset, spec.limit + 1)
     else:
         result = _rows_by_id(engine, tables, spec)
         if result is None:
@@ -148,7 +178,7 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     has_more = len(rows) > spec.limit
     rows = rows[: spec.limit]
     names = result.columns
-    out_rows = [{n: Q.plain(v) for n, v in zip(names, r, strict=True) if n != "_id"} for r in rows]
+    out_rows = Q.plain_rows(names, rows, spec.by_name)
     next_cursor = None
     if has_more and rows:
         last = dict(zip(names, rows[-1], strict=True))
@@ -156,7 +186,11 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
         if spec.order and spec.order[0][0] not in names:
             values = None
         next_cursor = Q.encode_cursor(values) if values else None
-    if spec.total != "none" and spec.cursor is None and not has_more and (rows or not spec.offset):
+    if spec.total == "none":
+        total, estimated = None, False
+    elif "total" in result.extra:
+        total, estimated = result.extra["total"], False  # counted with the page (a value order)
+    elif spec.cursor is None and not has_more and (rows or not spec.offset):
         total, estimated = spec.offset + len(rows), False  # the last page: the total is known, no count
     else:
         total, estimated = _total(engine, tables, spec, version)
@@ -180,6 +214,20 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     }
 
 
+def _slice(engine: TableEngine, served: Path, select: list[str], offset: int, limit: int) -> Any:
+    """An unfiltered page: from the row store when there is one, else from the Parquet object."""
+    import time
+
+    from kaifang.tabular import rowstore
+    from kaifang.tabular.engine import QueryResult
+
+    started = time.perf_counter()
+    rows = rowstore.read_slice(served, offset, limit, select)
+    if rows is None:
+        return engine.read_slice(served, select, offset, limit)
+    return QueryResult(["_id", *select], [], rows, False, round((time.perf_counter() - started) * 1000, 2))
+
+
 def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> Any:
     """The page in two steps when the served object has a row store: DuckDB finds the `_id`s (reading only
     the filter and sort columns), the row store supplies the rows. None when there is no row store."""
@@ -193,17 +241,48 @@ def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> A
         return None
     started = time.perf_counter()
     ids = None
+    extra: dict[str, Any] = {}
     if len(spec.order) == 1 and not spec.where and spec.cursor is None:
         name, desc = spec.order[0]
         ids = rowstore.sorted_ids(served, name, desc, spec.offset, spec.limit + 1)
+    elif len(spec.equals) == 1 and len(spec.where) == 1 and not spec.order:
+        # The lone equality filter (no search, no grant scope, no other filter): its value order.
+        name, value = spec.equals[0]
+        found = rowstore.ids_with_value(
+            served,
+            name,
+            value,
+            after_id=Q.cursor_id(spec.cursor) if spec.cursor is not None else None,
+            offset=spec.offset,
+            limit=spec.limit + 1,
+        )
+        if found is not None:
+            ids, extra["total"] = found
     if ids is None:
         sql, params = Q.data_sql(spec, ids_only=True)
-        ids = [r[0] for r in engine.query(sql, params, tables=tables, max_rows=spec.limit + 1).rows]
+        ids = [r[0] for r in _query_served(engine, tables, sql, params, spec.limit + 1).rows]
     select = [n for n in spec.select if n != "_id"]
     rows = rowstore.fetch(served, ids, select)
     if rows is None:
         return None
-    return QueryResult(["_id", *select], [], rows, False, round((time.perf_counter() - started) * 1000, 2))
+    elapsed = round((time.perf_counter() - started) * 1000, 2)
+    return QueryResult(["_id", *select], [], rows, False, elapsed, extra)
+
+
+def _query_served(
+    engine: TableEngine, tables: dict[str, Path], sql: str, params: list[Any], max_rows: int
+) -> Any:
+    """A query over the served table: its row store when there is one (DuckDB scans the memory-mapped,
+    uncompressed Arrow file without decoding Parquet pages: 1.3-4x faster on a filter that reads the whole
+    table), else the Parquet object."""
+    from kaifang.tabular import rowstore
+
+    served = tables[Q.TABLE]
+    table = rowstore.whole(served)
+    if table is None:
+        return engine.query(sql, params, tables=tables, max_rows=max_rows)
+    root = rowstore.path_for(served).parent
+    return engine.query_arrow(sql, params, name=Q.TABLE, table=table, root=root, max_rows=max_rows)
 
 
 def _total(
@@ -216,17 +295,35 @@ def _total(
     if spec.total == "exact" or (spec.total == "auto" and version.row_count <= EXACT_TOTAL_ROWS):
         sql, params = Q.count_sql(spec)
         return engine.query(sql, params, tables=tables, max_rows=1).rows[0][0], False
-    sql, params = Q.estimate_sql(spec, version.row_count)
-    matches, sampled = engine.query(sql, params, tables=tables, max_rows=1).rows[0]
+    from kaifang.tabular import rowstore
+
+    served = tables[Q.TABLE]
+    if rowstore.whole(served) is not None:
+        # Sequential sampling: a small sample first, the larger one only when it holds too few matches for a
+        # close estimate (400 matches: about 5% standard error).
+        sql, params = Q.sample_count_sql(spec)
+        root = rowstore.path_for(served).parent
+        for rows_per_window in (1024, 8192):
+            sample = rowstore.sample(served, rows=rows_per_window)
+            result = engine.query_arrow(sql, params, name=Q.TABLE, table=sample, root=root)
+            if result.rows[0][0] >= SAMPLE_ENOUGH_MATCHES:
+                break
+    else:
+        sql, params = Q.estimate_sql(spec, version.row_count)
+        result = engine.query(sql, params, tables=tables, max_rows=1)
+    matches, sampled = result.rows[0]
     return (round(matches * version.row_count / sampled) if sampled else 0), True
 
 
 def table_aggregate(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
-    version = get_version_for(actor, dataset, params.get("version"))
-    spec = build_spec(actor, dataset, version, params)
+    version, columns = served_to(actor, dataset, params.get("version"))
+    spec = build_spec(actor, dataset, version, params, columns)
     spec.limit = Q._int(params.get("limit"), "limit", 1000, 1, Q.MAX_LIMIT)
     sql, sql_params, names = Q.aggregate_sql(spec, params)
-    result = TableEngine().query(sql, sql_params, tables=_tables(version), max_rows=spec.limit + 1)
+    result = _counts_from_value_order(_tables(version)[Q.TABLE], spec, names)
+    if result is None:
+        # On the Parquet object even with a row store: grouping reads its dictionary-encoded pages 2x faster.
+        result = TableEngine().query(sql, sql_params, tables=_tables(version), max_rows=spec.limit + 1)
     truncated = len(result.rows) > spec.limit
     return {
         "dataset": dataset.code,
@@ -238,6 +335,43 @@ def table_aggregate(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]
         "truncated": truncated,
         "elapsed_ms": result.elapsed_ms,
     }
+
+
+# A column with at most this many values is counted from its value order (a binary search per value).
+VALUE_COUNT_MAX = 200
+
+
+def _counts_from_value_order(served: Path, spec: Q.Spec, names: list[str]) -> Any:
+    """`group_by=列&agg=count` over the whole table, for a text column with few values: the runs of its value
+    order are the counts (rows whose value is null make the null group). None for anything else."""
+    import time
+
+    from kaifang.tabular import rowstore
+    from kaifang.tabular.engine import QueryResult
+
+    if spec.where or len(names) != 2 or names[1] != "count":
+        return None
+    column = spec.by_name.get(names[0]) or {}
+    if column.get("sql_type", "VARCHAR") != "VARCHAR":
+        return None
+    started = time.perf_counter()
+    counts = rowstore.value_counts(served, names[0], VALUE_COUNT_MAX)
+    table = rowstore.whole(served)
+    if counts is None or table is None:
+        return None
+    rows: list[tuple[Any, int]] = list(counts)
+    nulls = table.num_rows - sum(n for _v, n in counts)
+    if nulls:
+        rows.append((None, nulls))
+    # The order the SQL asks for (nulls last; ties by value, a deterministic choice among the SQL's).
+    rows.sort(key=lambda r: (r[0] is None, r[0] or ""))
+    for name, desc in reversed(spec.order or [("count", True)]):
+        k = names.index(name)
+        present = [r for r in rows if r[k] is not None]
+        present.sort(key=lambda r, k=k: r[k], reverse=desc)
+        rows = present + [r for r in rows if r[k] is None]
+    elapsed = round((time.perf_counter() - started) * 1000, 2)
+    return QueryResult(names, [], rows[: spec.limit + 1], False, elapsed)
 
 
 def table_export(actor: Any, dataset: Dataset, params: Any) -> tuple[TableVersion, Q.Spec, str, list[Any]]:
