@@ -501,8 +501,9 @@ def record(results: dict[str, object], args: argparse.Namespace) -> None:
     lines += [
         "",
         f"Publication (the privacy gate writing the masked open version) took {results['publish_s']:.1f} s; the "
-        f"worker then prepared the public whole-table CSV in {results['prepare_downloads_s']:.1f} s (including "
-        "the worker's start-up), so the download below is that stored file.",
+        f"worker then prepared the public whole-table CSV, the row store and the stored sort and value orders in "
+        f"{results['prepare_downloads_s']:.1f} s (including the worker's start-up), so the download below is that "
+        "stored file.",
         "",
         f"Download of the whole table as CSV: {d['mb']:.0f} MB in {d['seconds']:.1f} s = **{d['mb_per_s']:.1f} MB/s** "
         f"(goal ≥ 100 MB/s); serving workers' peak RSS {d['worker_peak_rss_before_mb']:.0f} MB before, "
