@@ -4,15 +4,18 @@ A Parquet file answers "which rows" fast (DuckDB reads only the filter and sort 
 rows scattered through the file decodes every wide column of almost every row group: a sorted page of a
 2-million-row table costs ~400 ms that way against ~30 ms for the `_id`s alone. The row store makes the
 second step a memory-mapped lookup: the data API asks DuckDB for the page's `_id`s (with every filter,
-search, grant scope and sort applied) and takes the rows from here (`fetch`). For a page sorted by one
-number or date column and nothing else, even the first step is a read by position of the column's stored
-sort order (`sorted_ids`).
+search, grant scope and sort applied) and takes the rows from here (`fetch`). DuckDB runs that first step
+over this file too (`whole`: no Parquet pages to decode), and estimates over samples of it (`sample`). For a
+page sorted by one number or date column and nothing else, the first step is a read by position of the
+column's stored sort order (`sorted_ids`); for a lone equality filter on a text column, a binary search of
+its stored value order (`ids_with_value`), which also counts a column's values (`value_counts`).
 
 It is a cache of one store object (the open version the public is served, never a raw object), built by
 the worker right after publication for tables of at least `KAIFANG_ROW_STORE_MIN_ROWS` rows, stored next
 to the object's downloads (`downloads.export_dir`, so destroying the object removes it too), and written
 to a temporary name then moved into place. Until it exists the data API reads rows through DuckDB as
-before. Cost: about the size of the uncompressed data on disk (612 MB for the 2-million-row benchmark).
+before. Cost: about the size of the uncompressed data on disk (612 MB for the 2-million-row benchmark),
+and the uncompressed text columns again for the value orders (668 MB there).
 """
 
 from __future__ import annotations
