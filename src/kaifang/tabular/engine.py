@@ -225,11 +225,45 @@ class TableEngine:
     ) -> QueryResult:
         """Run one read-only query over the named Parquet tables; at most `max_rows` rows are returned and
         `truncated` says whether there were more."""
-
-        cap = min(max_rows or self.max_rows, self.max_rows)
-        started = time.perf_counter()
         self._only_select(sql)
         con, kept = self._reader(tables)
+        return self._run(con, kept, sql, params, max_rows, time_limit)
+
+    def query_arrow(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        *,
+        name: str,
+        table: Any,
+        source: Path,
+        max_rows: int | None = None,
+    ) -> QueryResult:
+        """One read-only query over an in-memory Arrow table `name` (a row store or a sample of one, read from
+        the store file `source`), on a cursor of that file's folder's locked database."""
+        self._only_select(sql)
+        root = self._store_root(source)
+        if root is None:
+            raise ValueError(source)
+        con = self._shared(root)
+        try:
+            con.register(name, table)
+        except Exception:
+            con.close()
+            raise
+        return self._run(con, False, sql, params, max_rows, None)
+
+    def _run(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        kept: bool,
+        sql: str,
+        params: Sequence[Any],
+        max_rows: int | None,
+        time_limit: float | None,
+    ) -> QueryResult:
+        cap = min(max_rows or self.max_rows, self.max_rows)
+        started = time.perf_counter()
         timer = self._with_timer(con, time_limit or self.time_limit)
         failed = True
         try:
@@ -243,42 +277,6 @@ class TableEngine:
         finally:
             timer.cancel()
             self._release(con, kept, failed)
-        truncated = len(rows) > cap
-        return QueryResult(
-            columns, types, rows[:cap], truncated, round((time.perf_counter() - started) * 1000, 2)
-        )
-
-    def query_arrow(
-        self,
-        sql: str,
-        params: Sequence[Any],
-        *,
-        name: str,
-        table: Any,
-        root: Path,
-        max_rows: int | None = None,
-    ) -> QueryResult:
-        """One read-only query over an in-memory Arrow table (a sample of a row store under `root`, the store
-        folder it was read from), on a cursor of that folder's locked database."""
-        cap = min(max_rows or self.max_rows, self.max_rows)
-        started = time.perf_counter()
-        self._only_select(sql)
-        store_root = self._store_root(root / "x")
-        if store_root is None:
-            raise ValueError(root)
-        con = self._shared(store_root)
-        timer = self._with_timer(con, self.time_limit)
-        try:
-            con.register(name, table)
-            cur = con.execute(sql, list(params))
-            columns = [d[0] for d in cur.description]
-            types = [str(d[1]) for d in cur.description]
-            rows = cur.fetchmany(cap + 1)
-        except duckdb.Error as exc:
-            raise self._translate(exc) from exc
-        finally:
-            timer.cancel()
-            con.close()
         elapsed = round((time.perf_counter() - started) * 1000, 2)
         return QueryResult(columns, types, rows[:cap], len(rows) > cap, elapsed)
 

@@ -404,7 +404,7 @@ def plain_rows(
     names: list[str], rows: list[tuple[Any, ...]], columns: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Rows as JSON objects without `_id`, converting only the columns whose type needs it (text and
-    integers pass as they are): a page of 100 rows x 12 columns in a third of the per-value time."""
+    integers pass as they are)."""
     keep = [i for i, n in enumerate(names) if n != "_id"]
     keys = [names[i] for i in keep]
     values = []

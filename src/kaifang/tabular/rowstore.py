@@ -181,23 +181,10 @@ class _Values:
         table = ipc.open_file(pa.memory_map(str(path))).read_all()
         self.values = table.column("v")
         self.ids = table.column("_id")
-        self.keys = _Keys(self.values)
+        self.keys = _Run(self.values, 0, len(self.values))
 
     def run(self, value: str) -> tuple[int, int]:
         return bisect.bisect_left(self.keys, value), bisect.bisect_right(self.keys, value)
-
-
-class _Keys:
-    """The sorted values as a sequence for `bisect` (one value read per probe)."""
-
-    def __init__(self, values: Any) -> None:
-        self.values = values
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def __getitem__(self, i: int) -> str:
-        return self.values[i].as_py()
 
 
 _value_cache: dict[str, _Values] = {}
@@ -219,23 +206,24 @@ def ids_with_value(
     lo, hi = order.run(value)
     start = lo
     if after_id is not None:
-        start = lo + bisect.bisect_right(_Ids(order.ids, lo, hi), after_id)
+        start = lo + bisect.bisect_right(_Run(order.ids, lo, hi), after_id)
     start += offset
     ids = order.ids.slice(start, max(0, min(limit, hi - start))).to_pylist()
     return ids, hi - lo
 
 
-class _Ids:
-    """A run of a value order's `_id`s (ascending) as a sequence for `bisect`."""
+class _Run:
+    """Positions lo … hi of a sorted Arrow array (values, or a value's `_id`s) as a sequence for `bisect`:
+    one value read per probe, nothing copied."""
 
-    def __init__(self, ids: Any, lo: int, hi: int) -> None:
-        self.ids, self.lo, self.hi = ids, lo, hi
+    def __init__(self, array: Any, lo: int, hi: int) -> None:
+        self.array, self.lo, self.hi = array, lo, hi
 
     def __len__(self) -> int:
         return self.hi - self.lo
 
-    def __getitem__(self, i: int) -> int:
-        return self.ids[self.lo + i].as_py()
+    def __getitem__(self, i: int) -> Any:
+        return self.array[self.lo + i].as_py()
 
 
 def value_counts(served: Path, column: str, most: int) -> list[tuple[str, int]] | None:

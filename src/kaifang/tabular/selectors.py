@@ -281,8 +281,9 @@ def _query_served(
     table = rowstore.whole(served)
     if table is None:
         return engine.query(sql, params, tables=tables, max_rows=max_rows)
-    root = rowstore.path_for(served).parent
-    return engine.query_arrow(sql, params, name=Q.TABLE, table=table, root=root, max_rows=max_rows)
+    return engine.query_arrow(
+        sql, params, name=Q.TABLE, table=table, source=rowstore.path_for(served), max_rows=max_rows
+    )
 
 
 def _total(
@@ -302,10 +303,10 @@ def _total(
         # Sequential sampling: a small sample first, the larger one only when it holds too few matches for a
         # close estimate (400 matches: about 5% standard error).
         sql, params = Q.sample_count_sql(spec)
-        root = rowstore.path_for(served).parent
+        source = rowstore.path_for(served)
         for rows_per_window in (1024, 8192):
             sample = rowstore.sample(served, rows=rows_per_window)
-            result = engine.query_arrow(sql, params, name=Q.TABLE, table=sample, root=root)
+            result = engine.query_arrow(sql, params, name=Q.TABLE, table=sample, source=source)
             if result.rows[0][0] >= SAMPLE_ENOUGH_MATCHES:
                 break
     else:
