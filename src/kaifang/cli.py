@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -77,22 +78,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _serve(args.host, args.port, args.workers)
 
 
-def _serve(host: str, port: int, workers: int) -> int:
+THREADS = 2
+
+
+def server_settings(host: str, port: int, workers: int) -> dict[str, Any]:
+    """gunicorn's settings for `kaifang serve`."""
     from django.conf import settings
+
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": THREADS,
+        # A worker takes no more connections than it has threads, and closes each after its response
+        # (decision 0008): waiting connections stay in the kernel's one queue for whichever worker is free,
+        # instead of a keep-alive connection staying with the worker that happened to accept it (seen: 7 of
+        # 8 connections on one worker while the other idled).
+        "worker_connections": THREADS,
+        "keepalive": 0,
+        "timeout": 60,
+        "accesslog": None,
+        # Per-instance control socket: two instances on one machine must never share state.
+        "control_socket": str(Path(settings.KAIFANG_HOME) / "gunicorn.ctl"),
+    }
+
+
+def _serve(host: str, port: int, workers: int) -> int:
     from gunicorn.app.base import BaseApplication
 
     from kaifang.config.wsgi import application
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 2)
-            self.cfg.set("timeout", 60)
-            self.cfg.set("accesslog", None)
-            # Per-instance control socket: two instances on one machine must never share state.
-            self.cfg.set("control_socket", str(Path(settings.KAIFANG_HOME) / "gunicorn.ctl"))
+            for name, value in server_settings(host, port, workers).items():
+                self.cfg.set(name, value)
 
         def load(self) -> Any:
             return application
@@ -104,6 +123,9 @@ def _serve(host: str, port: int, workers: int) -> int:
     # Nothing opened while preparing (migrations, the demo build) may be inherited by the forked workers.
     close_all()
     connections.close_all()
+    # What is loaded now is shared by the workers and never freed: the collector need not walk it again in
+    # each of them (and touching it would copy the shared pages).
+    gc.freeze()
     worker = _start_worker()
     print(f"Kaifang serving at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     try:

@@ -221,9 +221,13 @@ def _fresh_cache() -> Any:
     # Rolled-back tests reuse audit ids, which key the public caches; start every test empty.
     from django.core.cache import cache
 
+    from kaifang.core.memo import clear_memos
+
     cache.clear()
+    clear_memos()
     yield
     cache.clear()
+    clear_memos()
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ import datetime
 import decimal
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,13 +172,15 @@ def parse_filters(spec: Spec, params: Any) -> None:
                 spec.where.append(f"{q} IS {'' if raw.lower() in ('true', '1') else 'NOT '}NULL")
 
 
-def parse_search(spec: Spec, q: str | None) -> None:
+def parse_search(spec: Spec, q: str | None, ascii_only: Collection[str] = ()) -> None:
+    """`q` over the text columns. `ascii_only` names columns known to hold only ASCII: a term with any other
+    character cannot occur in them, so they are not tested for it."""
     if not q:
         return
     if len(q) > 200:
         raise bad("q", _("搜索词不能超过 200 个字符。"))
-    text_cols = [c for c in spec.columns if c.get("sql_type", "VARCHAR") == "VARCHAR"]
-    if not text_cols:
+    all_text = [c for c in spec.columns if c.get("sql_type", "VARCHAR") == "VARCHAR"]
+    if not all_text:
         raise bad("q", _("该数据没有可搜索的文本列。"))
     spec.filtered = True
     from kaifang.search.selectors import row_search_terms
@@ -187,8 +190,16 @@ def parse_search(spec: Spec, q: str | None) -> None:
         ors = []
         for term in alternatives[:6]:
             # Case only matters when the term has Latin letters; otherwise contains() (a plain substring
-            # test, ~4x faster than ILIKE and faster than LIKE with a bound pattern).
-            if re.search(r"[A-Za-z]", term):
+            # test, ~4x faster than ILIKE and faster than LIKE with a bound pattern), which can never find
+            # a term with non-ASCII characters in an ASCII-only column (case folding could: K -> k).
+            caseless = re.search(r"[A-Za-z]", term) is not None
+            text_cols = all_text
+            if not caseless and not term.isascii():
+                text_cols = [c for c in all_text if c["name"] not in ascii_only]
+            if not text_cols:
+                ors.append("FALSE")
+                continue
+            if caseless:
                 escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 ors += [f"{quote_ident(c['name'])} ILIKE ? ESCAPE '\\'" for c in text_cols]
                 spec.params += [f"%{escaped}%"] * len(text_cols)
@@ -410,7 +421,12 @@ def plain_rows(
     values = []
     for i in keep:
         column = [r[i] for r in rows]
-        if columns.get(names[i], {}).get("sql_type", "VARCHAR") not in ("VARCHAR", "BIGINT"):
+        sql_type = columns.get(names[i], {}).get("sql_type", "VARCHAR")
+        if sql_type in ("DOUBLE", "FLOAT", "REAL"):
+            column = [None if v != v else v for v in column]  # NaN is not JSON
+        elif sql_type == "DATE":
+            column = [None if v is None else v.isoformat() for v in column]
+        elif sql_type not in ("VARCHAR", "BIGINT", "INTEGER", "BOOLEAN"):
             column = [plain(v) for v in column]
         values.append(column)
     return (

@@ -36,6 +36,7 @@ class LocalStore:
 
     def new_temp(self, suffix: str = ".parquet") -> Path:
         """A fresh path in the store's temp area (same file system as the objects, so the move is atomic)."""
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         return self.root / "tmp" / f"{uuid.uuid4().hex}{suffix}"
 
     def put(self, temp: Path) -> tuple[str, str, int]:
@@ -71,8 +72,17 @@ class LocalStore:
         return n
 
 
+_stores: dict[str, LocalStore] = {}
+
+
 def get_store() -> LocalStore:
-    return LocalStore(Path(settings.KAIFANG_HOME) / "store")
+    # One per home and process: every data call resolves a few paths through it, and making one creates
+    # its folders (two mkdir calls).
+    root = str(settings.KAIFANG_HOME)
+    found = _stores.get(root)
+    if found is None:
+        found = _stores[root] = LocalStore(Path(root) / "store")
+    return found
 
 
 def uploads_dir() -> Path:

@@ -267,6 +267,42 @@ def test_estimated_totals_come_from_a_sample_of_the_row_store(big, client, monke
     assert any("FILTER" in q for q in asked)
 
 
+def test_a_filter_is_counted_once_per_object(big, client, monkeypatch):
+    """Every page of one search asks the same count over the same immutable object: it is made once."""
+    from kaifang.tabular import rowstore, selectors
+    from kaifang.tabular.models import TableVersion
+
+    monkeypatch.setattr(selectors, "EXACT_TOTAL_ROWS", 10)
+    rowstore.build(selectors.served_object(TableVersion.objects.get(dataset=big, is_current=True)))
+    asked = _asking(monkeypatch)
+    first = _get(client, big, {"q": "学校", "limit": 3})
+    assert sum("count(*)" in q for q in asked) >= 1
+    asked.clear()
+    second = _get(client, big, {"q": "学校", "limit": 3, "offset": 3})
+    assert second["total"] == first["total"] and second["total_is_estimate"]
+    assert not any("count(*)" in q for q in asked) and asked  # the page's own query only
+    _get(client, big, {"q": "图书馆", "limit": 3})
+    assert any("count(*)" in q for q in asked)  # another filter: counted
+
+
+def test_a_search_skips_columns_that_hold_only_ascii(big, client, monkeypatch):
+    """A term with Chinese characters cannot occur in a column of codes; a term in Latin letters can."""
+    from kaifang.tabular import rowstore, selectors
+    from kaifang.tabular.models import TableVersion
+
+    served = selectors.served_object(TableVersion.objects.get(dataset=big, is_current=True))
+    without = _get(client, big, {"q": "学校", "total": "exact"})
+    rowstore.build(served)
+    assert "编号" in rowstore.ascii_only_columns(served) and "名称" not in rowstore.ascii_only_columns(served)
+    asked = _asking(monkeypatch)
+    assert _get(client, big, {"q": "学校", "total": "exact"}) == without
+    assert asked and not any('"编号"' in q for q in asked)
+    asked.clear()
+    # ILIKE folds case and tests every column: B0010 … B0019 but B0011, quarantined.
+    codes = _get(client, big, {"q": "b001", "total": "exact"})
+    assert codes["total"] == 9 and any('"编号"' in q for q in asked)
+
+
 def test_anonymous_readers_get_a_new_version_at_once(
     big, client, ingest, personas, django_assert_max_num_queries
 ):

@@ -346,6 +346,20 @@ def test_serve_runs_a_worker_beside_gunicorn_and_stops_it(tmp_path):
         assert workers, "no worker started"
         pid = int((home / "workers" / workers[0]).read_text())
         assert Path(f"/proc/{pid}").exists() and b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        # Each connection serves one request (decision 0008): waiting ones queue for whichever worker is free.
+        import http.client
+
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", "/api/v1/stats")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+        response = conn.getresponse()
+        assert response.status == 200 and response.getheader("Connection") == "close"
+        conn.close()
         serve.terminate()
         serve.wait(timeout=60)
         for _ in range(100):
