@@ -291,16 +291,52 @@ def long_line_at(path: Path, max_line: int, chunk_size: int = CHUNK) -> int | No
     """The byte offset where the file's first line longer than `max_line` bytes starts, or None. One read in
     chunks (constant memory; a few `find` calls per chunk), before DuckDB parses: DuckDB would hold such a
     line in memory and then skip it without a word."""
+    return scan_lines(path, max_line, chunk_size)[0]
+
+
+def scan_lines(path: Path, max_line: int, chunk_size: int = CHUNK) -> tuple[int | None, bool]:
+    """`long_line_at`, and whether the file mixes CRLF and LF line ends, in the same read. DuckDB's strict
+    parser takes the line end of the first lines for the whole file and refuses any other, so a file saved
+    with CRLF whose last line an editor ended with LF would be refused. (A line break inside a quoted value
+    counts too; unifying such a file costs a copy and changes nothing.)"""
     line_len, line_start, pos = 0, 0, 0
+    crlf = lf = 0
+    last_byte = b""
     with open(path, "rb") as fh:
         while chunk := fh.read(chunk_size):
             line_len, start = _check_lines(chunk, line_len, max_line)
             if start is not None:
-                return line_start if start < 0 else pos + start
+                return (line_start if start < 0 else pos + start), False
             if (last := chunk.rfind(b"\n")) >= 0:
                 line_start = pos + last + 1
+            lf += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (last_byte == b"\r" and chunk[:1] == b"\n")
+            last_byte = chunk[-1:]
             pos += len(chunk)
-    return None
+    return None, 0 < crlf < lf
+
+
+def unify_line_ends(src: Path, dest: Path, chunk_size: int = CHUNK) -> None:
+    """Copy a CSV with every CRLF outside quoted values written as LF (a quoted value keeps its own line
+    breaks). The quote state is the parity of the quotes seen so far: a doubled quote toggles twice.
+    Newline and quote bytes are never part of a multibyte UTF-8, GBK or GB18030 character, so this works on
+    the original bytes of any accepted encoding."""
+    inside = False
+    carry = b""
+    with open(src, "rb") as fin, open(dest, "wb") as out:
+        while True:
+            chunk = fin.read(chunk_size)
+            data = carry + chunk
+            carry = b""
+            if chunk and data.endswith(b"\r"):  # its LF may open the next chunk
+                carry, data = b"\r", data[:-1]
+            parts = data.split(b'"')
+            for i in range(1 if inside else 0, len(parts), 2):
+                parts[i] = parts[i].replace(b"\r\n", b"\n")
+            inside ^= (len(parts) - 1) % 2 == 1
+            out.write(b'"'.join(parts))
+            if not chunk:
+                break
 
 
 def _newlines_before_byte(path: Path, upto: int) -> int:
@@ -409,9 +445,15 @@ def _csv_error(exc: Exception) -> IngestError:
     if "Expected Number of Columns" in text:
         msg = _("第 %(line)s 行的列数与表头不一致。") % {"line": line}
         code = "ragged_rows"
-    elif "unterminated quote" in text or "quote" in text.lower():
+    elif "unterminated quote" in text:
         msg = _("第 %(line)s 行附近有未闭合的引号（文件可能被截断或格式错误）。") % {"line": line}
         code = "unbalanced_quotes"
+    elif "invalid state" in text:
+        # DuckDB names no line here, and its text lists every option (`quote = "` among them): it is no
+        # evidence of a quote problem. Mixed line ends were unified before parsing, so a stray carriage
+        # return or quote is what is left.
+        msg = _("文件不符合 CSV 格式：某处有单独的回车符或不成对的引号。请用表格软件另存为 CSV 后重新上传。")
+        code = "csv_structure"
     elif "Maximum line size" in text or "line size" in text.lower():
         msg = _("第 %(line)s 行过长，超出单行大小上限。") % {"line": line}
         code = "line_too_long"
@@ -443,9 +485,13 @@ def _xlsx_to_csv(path: Path, dest: Path) -> None:
         raise IngestError(_("XLSX 文件已损坏或不完整（可能被截断）。"), code="truncated") from exc
     import openpyxl
 
+    # An open file, not the path: openpyxl refuses a path whose suffix is not .xlsx, and uploads are stored as
+    # `<id>.part` (the format was decided above, from the upload's own name and the file's content).
+    fh = open(path, "rb")  # noqa: SIM115 - closed in the finally below, after the workbook
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on broken files
+        fh.close()
         raise IngestError(
             _("XLSX 文件无法读取：%(reason)s") % {"reason": str(exc)[:200]}, code="bad_xlsx"
         ) from exc
@@ -472,6 +518,7 @@ def _xlsx_to_csv(path: Path, dest: Path) -> None:
                 raise IngestError(_("文件为空。"), code="empty_file")
     finally:
         wb.close()
+        fh.close()
 
 
 def _cell_text(v: Any) -> str:
@@ -672,8 +719,11 @@ def run_ingest(
     qpath = store.new_temp(".quarantine.parquet")
     try:
         max_line = int(getattr(settings, "KAIFANG_MAX_LINE_BYTES", 8 * 1024 * 1024))
-        if fmt in ("csv", "tsv") and (long_at := long_line_at(path, max_line)) is not None:
-            raise _line_too_long(1 + _newlines_before_byte(path, long_at), max_line)
+        mixed_line_ends = False
+        if fmt in ("csv", "tsv"):
+            long_at, mixed_line_ends = scan_lines(path, max_line)
+            if long_at is not None:
+                raise _line_too_long(1 + _newlines_before_byte(path, long_at), max_line)
         # Hashed on a thread while DuckDB reads the file (hashlib releases the GIL).
         hashing = ThreadPoolExecutor(1)
         source_digest = hashing.submit(file_sha256, path).result
@@ -711,6 +761,10 @@ def run_ingest(
             text_path = work / "sheet.csv"
             _xlsx_to_csv(path, text_path)
             fmt_read = "csv"
+        if mixed_line_ends:
+            unified = work / "lines.csv"
+            unify_line_ends(text_path, unified)
+            text_path = unified
         if fmt == "geojson":
             csv_path = work / "geo.csv"
             _geojson_to_csv(text_path, csv_path)
