@@ -3,6 +3,7 @@
 from typing import Any
 
 import orjson
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -87,6 +88,22 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # Django raises it when an endpoint first reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE; unhandled it
+    # would be an HTML 400 page in the middle of a JSON API.
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return _error(
+        request,
+        413,
+        "payload_too_large",
+        _("请求体过大，上限为 %(mb)s MB；上传文件请按此上限分片。") % {"mb": f"{limit / 1024**2:g}"},
+        {"max_bytes": limit},
+    )
 
 
 api.add_router("/v1/", "kaifang.catalog.api.router")
