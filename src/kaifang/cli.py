@@ -126,13 +126,83 @@ def _serve(host: str, port: int, workers: int) -> int:
     # What is loaded now is shared by the workers and never freed: the collector need not walk it again in
     # each of them (and touching it would copy the shared pages).
     gc.freeze()
-    worker = _start_worker()
+    supervisor = WorkerSupervisor(_start_worker())
     print(f"Kaifang serving at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     try:
         Server().run()
     finally:
-        _stop_worker(worker)
+        supervisor.stop()
     return 0
+
+
+class WorkerSupervisor:
+    """Restarts the background worker whenever it dies while serve runs (uploads would otherwise wait in
+    "ingesting" for someone to start one by hand), logged, after a pause that doubles on each crash in a row
+    up to RESTART_MOST_SECONDS and starts again from the first pause once a worker has lived STABLE_SECONDS.
+    A thread of serve's own process: it lives and dies with the server it serves."""
+
+    STABLE_SECONDS = 60.0
+    RESTART_MOST_SECONDS = 60.0
+    POLL_SECONDS = 0.5
+
+    def __init__(self, worker: Any) -> None:
+        import threading
+
+        self.worker = worker
+        self.first = float(os.environ.get("KAIFANG_WORKER_RESTART_SECONDS", "1"))
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = None
+        if worker is not None:
+            self._thread = threading.Thread(target=self._run, name="kaifang-worker-supervisor", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        import logging
+        import time
+
+        log = logging.getLogger("kaifang.serve")
+        pause = self.first
+        while True:
+            started = time.monotonic()
+            while self.worker.poll() is None:
+                if self._stopping.wait(self.POLL_SECONDS):
+                    return
+            if time.monotonic() - started >= self.STABLE_SECONDS:
+                pause = self.first
+            # No exit status: gunicorn's SIGCHLD handler usually reaps the child before poll() can.
+            log.error(
+                "后台任务进程 %s 已退出，%.1f 秒后重启 (background worker pid %s exited; restart in %.1f s)",
+                self.worker.pid, pause, self.worker.pid, pause,
+            )
+            if self._stopping.wait(pause):
+                return
+            try:
+                with self._lock:
+                    if self._stopping.is_set():
+                        return
+                    self.worker = _start_worker()
+            except Exception:  # keep supervising: the next round retries after a longer pause
+                log.exception("后台任务进程无法启动 (background worker failed to start)")
+                self.worker = _Exited()
+            else:
+                log.warning("后台任务进程已重启 (background worker restarted, pid %s)", self.worker.pid)
+            pause = min(pause * 2, self.RESTART_MOST_SECONDS)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:  # no restart can begin after this
+            pass
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        _stop_worker(self.worker)
+
+
+class _Exited:
+    pid = None
+
+    def poll(self) -> int:
+        return 1
 
 
 def _start_worker() -> Any:

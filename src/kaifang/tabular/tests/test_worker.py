@@ -374,6 +374,78 @@ def test_serve_runs_a_worker_beside_gunicorn_and_stops_it(tmp_path):
             serve.wait()
 
 
+def _workers_of(parent: int) -> list[int]:
+    """Live `kaifang worker` processes whose parent is `parent`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b") ", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == parent and fields[0] != b"Z" and b"\0worker\0" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_serve_restarts_a_killed_worker_with_growing_pauses_and_stops_cleanly(tmp_path):
+    """A worker killed under serve comes back by itself (issue 12 item 8), each restart logged, the pause
+    doubling while it keeps dying; stopping serve stops the worker and the supervision."""
+    import socket
+
+    home = tmp_path / "served"
+    home.mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**_env(home), "KAIFANG_WORKERS": "1", "KAIFANG_WORKER_RESTART_SECONDS": "0.5"}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "kaifang.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def next_worker(old: int | None, seconds: float = 120) -> int:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = [pid for pid in _workers_of(serve.pid) if pid != old]
+            if found:
+                return found[0]
+            assert serve.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.1)
+        raise AssertionError(f"no worker (re)started: {log.read_text()[-3000:]}")
+
+    try:
+        first = next_worker(None)
+        os.kill(first, signal.SIGKILL)
+        second = next_worker(first, seconds=30)
+        os.kill(second, signal.SIGKILL)
+        third = next_worker(second, seconds=30)
+        for _ in range(50):  # the line is written just after the process starts
+            text = log.read_text()
+            if text.count("background worker restarted") == 2:
+                break
+            time.sleep(0.1)
+        assert f"pid {first} exited; restart in 0.5 s" in text
+        assert f"pid {second} exited; restart in 1.0 s" in text  # it died again at once: a longer pause
+        assert text.count("background worker restarted") == 2
+        serve.terminate()
+        serve.wait(timeout=60)
+        for _ in range(100):
+            if not _running(third):
+                break
+            time.sleep(0.1)
+        assert not _running(third)
+        assert f"background worker pid {third} exited" not in log.read_text()  # a stop is no crash
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+
+
 def _running(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_bytes()
