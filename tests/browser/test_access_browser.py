@@ -60,6 +60,10 @@ def test_apply_approve_and_use(live_server, settings, tmp_path, make_dataset, pe
         user.fill("input[name=password]", "a-long-passphrase-9")
         user.fill("input[name=email]", "wang@example.cn")
         user.click("form.stack button[type=submit]")
+        user.wait_for_url(base + "/accounts/login/")  # registration answers alike for taken names
+        user.fill("input[name=username]", "wang")
+        user.fill("input[name=password]", "a-long-passphrase-9")
+        user.click("form.stack button[type=submit]")
         user.wait_for_url(base + "/")
 
         user.goto(base + "/accounts/keys/")

@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaifang.accounts.fields import SealedCharField
+
 
 class User(AbstractUser):
     class Kind(models.TextChoices):
@@ -70,6 +72,10 @@ class ApiKey(models.Model):
     scopes = models.JSONField(_("权限范围"), default=list)
     rate_limit_per_minute = models.PositiveIntegerField(_("每分钟调用上限"), default=600)
     daily_quota = models.PositiveIntegerField(_("每日调用配额"), default=100_000)
+    # Made by a session that passed the second factor (or by the command line). Only such keys of staff
+    # accounts carry their staff roles (core.actors.roles_of); a key made with a password alone acts as a
+    # plain registered user.
+    second_factor = models.BooleanField(_("经动态口令验证后创建"), default=False)
 
     SCOPES = (("read", _("读取")), ("write", _("写入（目录登记与审核操作）")))
 
@@ -112,10 +118,15 @@ class TotpDevice(models.Model):
     """A time-based one-time password (RFC 6238) second factor."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
-    secret = models.CharField(max_length=64)
+    # Sealed in the column (AES-GCM, key outside the database); plain base32 in Python.
+    secret = SealedCharField(max_length=255, purpose="kaifang.accounts.totp")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The last time step accepted: a code is never accepted twice.
     last_step = models.BigIntegerField(default=0)
+    # The administrator's enrolment code this device was started with (staff accounts need one).
+    enrolment_code = models.ForeignKey(
+        "TotpEnrolmentCode", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("动态口令")
@@ -123,3 +134,29 @@ class TotpDevice(models.Model):
 
     def __str__(self) -> str:
         return f"TOTP {self.user_id}"
+
+
+class TotpEnrolmentCode(models.Model):
+    """A one-time code an administrator hands to a staff member so that only they can bind the first device.
+
+    A password alone must not be enough to enrol: whoever enrols first would own the account's second factor.
+    Only the SHA-256 of the code is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="totp_enrolment_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    issued_by = models.CharField(_("签发人"), max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("动态口令绑定码")
+        verbose_name_plural = _("动态口令绑定码")
+
+    def __str__(self) -> str:
+        return f"enrolment code {self.user_id}"
+
+    @staticmethod
+    def hash_code(code: str) -> str:
+        normalized = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+        return hashlib.sha256(normalized.encode()).hexdigest()

@@ -60,3 +60,25 @@ def can_totp_verify(actor: Any, user: Any) -> bool:
 def can_api_key_rotate(actor: Any, key: ApiKey) -> bool:
     roles = roles_of(actor)
     return roles.authenticated and (roles.user_id == key.user_id or roles.operator)
+
+
+class _CommandLine:
+    """The actor of `kaifang manage totp_enrolment_code`: whoever may run it owns the instance."""
+
+    is_authenticated = False
+    pk = None
+    username = "command-line"
+
+    def __repr__(self) -> str:
+        return "command-line"
+
+
+COMMAND_LINE = _CommandLine()
+
+
+def can_totp_enrolment_code_issue(actor: Any, user: Any) -> bool:
+    """The command line, or an operator whose own session passed the second factor (roles_of sees to that)."""
+    if actor is COMMAND_LINE:
+        return True
+    roles = roles_of(actor)
+    return (roles.operator or roles.superuser) and roles.user_id != user.pk

@@ -1,15 +1,23 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from django.utils import timezone
 
 from kaifang.accounts.models import ApiKey, User
+from kaifang.core.actors import held_roles_of, mark_second_factor, second_factor_passed
 
 
 def user_for_api_key(raw: str) -> User | None:
     key = api_key_for(raw)
     return key.user if key is not None else None
+
+
+def needs_enrolment_code(user: Any) -> bool:
+    """A staff account binding a device from a session that holds only the password needs an administrator's
+    enrolment code: otherwise whoever learnt the password first would own the account's second factor."""
+    return held_roles_of(user).needs_second_factor and not second_factor_passed(user)
 
 
 def api_keys_of(user: User) -> list[ApiKey]:
@@ -28,6 +36,8 @@ def api_key_for(raw: str) -> ApiKey | None:
         return None
     if not key.user.is_active or not key.is_active:
         return None
+    # A key carries its owner's staff roles only if it was made from a session that passed the second factor.
+    mark_second_factor(key.user, key.second_factor)
     # Touch at most once a minute so reads do not turn into writes on every call.
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:

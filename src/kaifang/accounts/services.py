@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,20 +19,22 @@ from django.utils.translation import gettext as _
 from stdnum.cn import uscc
 
 from kaifang.accounts import permissions as perm
-from kaifang.accounts.models import ApiKey, LoginAttempt, RoleAssignment, TotpDevice, User
+from kaifang.accounts.models import ApiKey, LoginAttempt, RoleAssignment, TotpDevice, TotpEnrolmentCode, User
 from kaifang.accounts.security import new_totp_secret, totp_match
+from kaifang.accounts.selectors import needs_enrolment_code
 from kaifang.accounts.staffing import grant_admin_access
+from kaifang.core.actors import held_roles_of, second_factor_passed
 from kaifang.core.audit import audit_record
 from kaifang.core.errors import Forbidden, InvalidTransition, ValidationFailed
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@")
 
 
-def _check_new_user(username: str, password: str) -> dict[str, str]:
+def _check_new_user(username: str, password: str, *, say_taken: bool = True) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not username or len(username) > 64 or not set(username) <= USERNAME_CHARS:
         errors["username"] = _("用户名须为1到64位字母、数字或 _ . - @。")
-    elif User.objects.filter(username__iexact=username).exists():
+    elif say_taken and User.objects.filter(username__iexact=username).exists():
         errors["username"] = _("该用户名已被使用。")
     try:
         validate_password(password)
@@ -51,12 +54,15 @@ def user_register(
     organization_name: str = "",
     organization_uscc: str = "",
     email: str = "",
-) -> User:
-    """Public self-registration of a citizen, enterprise or institution; an e-mail gets a verification link."""
+) -> User | None:
+    """Public self-registration of a citizen, enterprise or institution; an e-mail gets a verification link.
+
+    A name that is already taken gives None, not an error, and costs the same password hash: the caller
+    answers both alike, so registration cannot be used to learn which user names exist."""
     if not perm.can_user_register(actor):
         raise Forbidden(_("您已登录，无需再次注册。"))
     username = (username or "").strip()
-    errors = _check_new_user(username, password)
+    errors = _check_new_user(username, password, say_taken=False)
     if kind not in (User.Kind.CITIZEN, User.Kind.ENTERPRISE, User.Kind.INSTITUTION):
         errors["kind"] = _("请选择有效的用户类型。")
     if kind != User.Kind.CITIZEN and not organization_name.strip():
@@ -72,6 +78,9 @@ def user_register(
             errors["email"] = _("邮箱格式不正确。")
     if errors:
         raise ValidationFailed(details=errors)
+    if User.objects.filter(username__iexact=username).exists():
+        make_password(password)
+        return None
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -83,8 +92,8 @@ def user_register(
                 organization_uscc=organization_uscc if kind == User.Kind.ENTERPRISE else "",
                 email=email,
             )
-    except IntegrityError as exc:  # two submissions racing for one name
-        raise ValidationFailed(details={"username": _("该用户名已被使用。")}) from exc
+    except IntegrityError:  # two submissions racing for one name
+        return None
     audit_record(actor=user, action="user_register", target=user, after={"username": username, "kind": kind})
     if email:
         _send_verification(user)
@@ -149,19 +158,78 @@ def login_attempt_record(*, actor: Any, username: str, ip: str | None, success: 
     LoginAttempt.objects.create(username=(username or "")[:150], ip=ip or None, success=success)
 
 
+ENROLMENT_CODE_HOURS = 72
+ENROLMENT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
+
+
 @transaction.atomic
-def totp_enroll_start(*, actor: Any) -> TotpDevice:
+def totp_enrolment_code_issue(*, actor: Any, user: User, hours: int = ENROLMENT_CODE_HOURS) -> str:
+    """A one-time code for binding the user's first device; earlier unused codes stop working."""
+    if not perm.can_totp_enrolment_code_issue(actor, user):
+        raise Forbidden()
+    if not 1 <= int(hours) <= 24 * 30:
+        raise ValidationFailed(details={"hours": _("有效期须为1到720小时。")})
+    now = timezone.now()
+    TotpEnrolmentCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    raw = "".join(secrets.choice(ENROLMENT_CODE_ALPHABET) for _i in range(16))
+    code = "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+    issued_by = getattr(actor, "username", "") or str(actor)
+    TotpEnrolmentCode.objects.create(
+        user=user,
+        digest=TotpEnrolmentCode.hash_code(code),
+        issued_by=issued_by[:150],
+        expires_at=now + datetime.timedelta(hours=int(hours)),
+    )
+    audit_record(
+        actor=actor,
+        action="totp_enrolment_code_issue",
+        target=user,
+        after={"by": issued_by, "hours": int(hours)},
+        changes_catalog=False,
+    )
+    return code
+
+
+def _usable_enrolment_code(user: Any, code: str) -> TotpEnrolmentCode | None:
+    if not (code or "").strip():
+        return None
+    return (
+        TotpEnrolmentCode.objects.select_for_update()
+        .filter(
+            user=user,
+            digest=TotpEnrolmentCode.hash_code(code),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+@transaction.atomic
+def totp_enroll_start(*, actor: Any, enrolment_code: str = "") -> TotpDevice:
     """Give the user a new, unconfirmed secret; an existing confirmed one stays until the new one is confirmed."""
     if not perm.can_totp_enroll_start(actor):
         raise Forbidden()
     device = TotpDevice.objects.filter(user=actor).first()
     if device is not None and device.confirmed_at is not None:
         raise ValidationFailed(_("已启用动态口令；如需更换，请先停用。"))
+    grant = None
+    if needs_enrolment_code(actor):
+        grant = _usable_enrolment_code(actor, enrolment_code)
+        if grant is None:
+            raise ValidationFailed(details={"enrolment_code": _enrolment_code_refused()})
     if device is None:
         device = TotpDevice(user=actor)
     device.secret = new_totp_secret()
+    device.enrolment_code = grant
     device.save()
     return device
+
+
+def _enrolment_code_refused() -> str:
+    return _("绑定码不正确、已使用或已过期。工作人员绑定动态口令须使用平台管理员签发的绑定码。")
 
 
 @transaction.atomic
@@ -171,12 +239,25 @@ def totp_enroll_confirm(*, actor: Any, code: str) -> TotpDevice:
     device = TotpDevice.objects.select_for_update().filter(user=actor).first()
     if device is None:
         raise ValidationFailed(_("请先开始绑定动态口令。"))
+    grant = None
+    if needs_enrolment_code(actor):
+        # The code is spent only when a device is bound, so a lost QR code can be started again with it.
+        grant = (
+            TotpEnrolmentCode.objects.select_for_update()
+            .filter(pk=device.enrolment_code_id, used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if grant is None:
+            raise ValidationFailed(details={"enrolment_code": _enrolment_code_refused()})
     step = totp_match(device.secret, code, last_step=device.last_step)
     if step is None:
         raise ValidationFailed(details={"code": _("动态口令不正确或已使用，请输入验证器中当前的6位数字。")})
     device.last_step = step
     device.confirmed_at = timezone.now()
     device.save()
+    if grant is not None:
+        grant.used_at = device.confirmed_at
+        grant.save(update_fields=["used_at"])
     audit_record(actor=actor, action="totp_enroll_confirm", target=actor)
     return device
 
@@ -264,7 +345,24 @@ def api_key_create(
     """Create a key; the secret is returned once and only its digest is stored."""
     if not perm.can_api_key_create(actor, owner):
         raise Forbidden()
-    return _issue_key(actor=actor, owner=owner, name=name, scopes=scopes, expires_in_days=expires_in_days)
+    verified = second_factor_passed(actor)
+    if not verified and held_roles_of(owner).needs_second_factor:
+        # A staff key made with a password alone acts as a registered user (core.actors) and may only read.
+        if "write" in (scopes or []):
+            raise ValidationFailed(details={"scopes": _staff_write_key_refused()})
+        scopes = ["read"]
+    return _issue_key(
+        actor=actor,
+        owner=owner,
+        name=name,
+        scopes=scopes,
+        expires_in_days=expires_in_days,
+        second_factor=verified,
+    )
+
+
+def _staff_write_key_refused() -> str:
+    return _("工作人员须先使用动态口令登录，才能创建具有写入权限的密钥。")
 
 
 def _issue_key(
@@ -274,6 +372,7 @@ def _issue_key(
     name: str,
     scopes: list[str] | None,
     expires_in_days: int | None,
+    second_factor: bool,
     action: str = "api_key_create",
 ) -> tuple[ApiKey, str]:
     valid = {s for s, _label in ApiKey.SCOPES}
@@ -298,6 +397,7 @@ def _issue_key(
         digest=ApiKey.hash_secret(secret),
         scopes=scopes,
         expires_at=expires_at,
+        second_factor=second_factor,
     )
     audit_record(
         actor=actor,
@@ -308,6 +408,7 @@ def _issue_key(
             "prefix": prefix,
             "scopes": scopes,
             "expires_at": str(expires_at or ""),
+            "second_factor": second_factor,
         },
     )
     return key, f"kf_{prefix}_{secret}"
@@ -321,6 +422,10 @@ def api_key_rotate(*, actor: Any, key: ApiKey) -> tuple[ApiKey, str]:
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if key.revoked_at is not None:
         raise InvalidTransition(_("已吊销的密钥不能轮换。"))
+    verified = second_factor_passed(actor)
+    if not verified and "write" in (key.scopes or []) and held_roles_of(key.user).needs_second_factor:
+        # The new secret would go to whoever holds the password: the same rule as creating a write key.
+        raise ValidationFailed(details={"scopes": _staff_write_key_refused()})
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
     days = None
@@ -332,6 +437,7 @@ def api_key_rotate(*, actor: Any, key: ApiKey) -> tuple[ApiKey, str]:
         name=key.name,
         scopes=key.scopes,
         expires_in_days=days,
+        second_factor=key.second_factor and verified,
         action="api_key_rotate",
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
@@ -12,10 +13,19 @@ from django.utils.translation import gettext as _
 
 from kaifang.accounts import services
 from kaifang.accounts.models import TotpDevice, User
-from kaifang.accounts.security import SESSION_2FA, lockout_remaining, provisioning_uri
+from kaifang.accounts.security import SESSION_2FA, client_address, lockout_remaining, provisioning_uri
+from kaifang.accounts.selectors import needs_enrolment_code
+from kaifang.core.actors import held_roles_of
 from kaifang.core.errors import DomainError, NotFound, ValidationFailed
 
 PENDING_2FA = "kaifang_pending_2fa"
+
+
+class _Throttled(DomainError):
+    status = 429
+    code = "throttled"
+
+
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -40,16 +50,22 @@ def register(request: HttpRequest) -> HttpResponse:
                 data=data, errors=exc.details if isinstance(exc.details, dict) else {}, message=exc.message
             )
             return render(request, "accounts/register.html", ctx, status=exc.status)
-        login(request, user, backend=BACKEND)
-        messages.success(request, _("注册成功，欢迎使用。"))
-        if user.email:
-            messages.info(request, _("验证邮件已发送至 %(email)s，请查收。") % {"email": user.email})
-        return redirect("portal:home")
+        # The same answer whether or not the name was free (user is None when taken): registration must not
+        # tell anyone which user names exist. The new account logs in like any other.
+        del user
+        messages.success(
+            request,
+            _(
+                "注册申请已提交。请使用刚才填写的用户名和密码登录；如填写了邮箱，请查收验证邮件。"
+                "如无法登录，说明该用户名不可用，请换一个用户名重新注册。"
+            ),
+        )
+        return redirect("accounts:login")
     return render(request, "accounts/register.html", ctx)
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request)
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
@@ -83,6 +99,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
         request.session[PENDING_2FA] = {"user": user.pk, "next": ctx["next"]}
         return redirect("accounts:login_otp")
     login(request, user, backend=BACKEND)
+    if settings.KAIFANG_STAFF_2FA_REQUIRED and held_roles_of(user).needs_second_factor:
+        # Logged in, but as a registered user only, until a device is bound (core.actors.roles_of).
+        messages.warning(
+            request,
+            _(
+                "工作人员须使用动态口令登录。请输入平台管理员签发的绑定码，启用动态口令后即可使用工作人员功能。"
+            ),
+        )
+        return redirect("accounts:security")
     return redirect(_safe_next(request, ctx["next"]))
 
 
@@ -109,7 +134,7 @@ def login_otp(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/login_otp.html", ctx, status=exc.status)
         del request.session[PENDING_2FA]
         login(request, user, backend=BACKEND)
-        request.session[SESSION_2FA] = True
+        request.session[SESSION_2FA] = user.pk
         return redirect(_safe_next(request, pending.get("next", "")))
     return render(request, "accounts/login_otp.html", ctx)
 
@@ -124,17 +149,20 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
-    """E-mail status and the one-time password: start, confirm, disable."""
+    """E-mail status and the one-time password: start (staff with an enrolment code), confirm, disable."""
     user = request.user
     device = TotpDevice.objects.filter(user=user).first()
-    ctx: dict = {"device": device, "errors": {}}
+    ctx: dict = {"device": device, "errors": {}, "needs_enrolment_code": needs_enrolment_code(user)}
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "totp_start":
-                device = services.totp_enroll_start(actor=user)
+                device = _enrol_start(request, user)
             elif action == "totp_confirm":
                 device = services.totp_enroll_confirm(actor=user, code=request.POST.get("code", ""))
+                # Binding with the administrator's code and a first one-time password is a second factor.
+                request.session.cycle_key()
+                request.session[SESSION_2FA] = user.pk
                 messages.success(request, _("动态口令已启用，今后登录需输入验证器中的6位数字。"))
             elif action == "totp_disable":
                 services.totp_disable(actor=user, code=request.POST.get("code", ""))
@@ -151,6 +179,20 @@ def security(request: HttpRequest) -> HttpResponse:
     if ctx["device"] is not None and ctx["device"].confirmed_at is None:
         ctx["uri"] = provisioning_uri(ctx["device"].secret, user.username)
     return render(request, "accounts/security.html", ctx)
+
+
+def _enrol_start(request: HttpRequest, user: User) -> TotpDevice:
+    """Wrong enrolment codes count as failed logins of the account, so they cannot be guessed either."""
+    if not needs_enrolment_code(user):
+        return services.totp_enroll_start(actor=user)
+    ip = _client_ip(request)
+    if lockout_remaining(user.username, ip):
+        raise _Throttled(_("尝试次数过多，请稍后重试。"))
+    try:
+        return services.totp_enroll_start(actor=user, enrolment_code=request.POST.get("enrolment_code", ""))
+    except ValidationFailed:
+        services.login_attempt_record(actor=user, username=user.username, ip=ip, success=False)
+        raise
 
 
 @login_required

@@ -8,8 +8,24 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
+# Everything the process writes under KAIFANG_HOME (keys, the SQLite database, uploads, Parquet, the raw zone)
+# is for this user only: files 0600, directories 0700. KAIFANG_UMASK (octal) loosens it, e.g. 027 when a web
+# server in the same group serves KAIFANG_HOME/static itself.
+os.umask(int(os.environ.get("KAIFANG_UMASK", "077"), 8))
 KAIFANG_HOME = Path(os.environ.get("KAIFANG_HOME", "var")).resolve()
-KAIFANG_HOME.mkdir(parents=True, exist_ok=True)
+KAIFANG_HOME.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _owner_only(*paths: Path) -> None:
+    """Files made before the umask above (older releases wrote them world-readable) are closed on start."""
+    for path in paths:
+        try:
+            mode = path.stat().st_mode & 0o777
+            wanted = 0o700 if path.is_dir() else 0o600
+            if mode & 0o077:
+                path.chmod(mode & wanted)
+        except OSError:  # gone, or not ours to change
+            pass
 
 
 def _secret_key() -> str:
@@ -17,11 +33,21 @@ def _secret_key() -> str:
         return os.environ["KAIFANG_SECRET_KEY"]
     path = KAIFANG_HOME / "secret_key"
     if not path.exists():
-        # Written once per instance so sessions survive restarts without a shared default key.
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(50))
+        # Written once per instance so sessions survive restarts without a shared default key; 0600 from the
+        # first byte, whatever the umask.
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
         os.replace(tmp, path)
     return path.read_text().strip()
+
+
+_owner_only(
+    KAIFANG_HOME,
+    *(KAIFANG_HOME / name for name in ("secret_key", "field.key", "raw_zone.key")),
+    *KAIFANG_HOME.glob("kaifang.sqlite3*"),
+)
 
 
 SECRET_KEY = _secret_key()
@@ -134,8 +160,16 @@ MEDIA_ROOT = KAIFANG_HOME / "files"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Server-side sessions: logging out deletes the row, so a copied cookie stops working (a signed cookie would
+# stay valid until it expires). Not cached_db: the cache is per process, so another worker would still
+# accept a session that was ended in this one.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = int(os.environ.get("KAIFANG_SESSION_AGE", str(14 * 24 * 3600)))
+# Addresses (or networks) of the reverse proxies in front of the platform. Only when REMOTE_ADDR is one of
+# them is X-Forwarded-For read, and then its rightmost hop that is not a trusted proxy is the client
+# (accounts.security.client_address): login throttling counts per client, not per proxy.
+KAIFANG_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KAIFANG_TRUSTED_PROXIES", "").split(",") if p.strip()]
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -35,6 +35,11 @@ class Roles:
         )
 
     @property
+    def needs_second_factor(self) -> bool:
+        """Roles whose acts or reads go beyond a registered user's: in serve mode only with a second factor."""
+        return self.is_staff_member or self.evaluator
+
+    @property
     def review_region_ids(self) -> frozenset[int]:
         return self.reviewer_region_ids | self.county_admin_region_ids
 
@@ -45,8 +50,41 @@ class Roles:
 
 ANONYMOUS = Roles()
 
+# How the acting user object was authenticated, set by whoever turned a request into a user:
+#   True   a session that passed the one-time password, or an API key made from such a session;
+#   False  a password alone (or a key made from such a session);
+#   absent not from a request (command line, tasks, tests calling services): the caller vouches.
+SECOND_FACTOR_ATTR = "_kaifang_second_factor"
+
+
+def mark_second_factor(user: Any, passed: bool) -> None:
+    """Record on a request's user object whether its authentication included the second factor."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        setattr(user, SECOND_FACTOR_ATTR, bool(passed))
+
+
+def second_factor_passed(user: Any) -> bool:
+    """False only for a request's user known to hold a password alone."""
+    return getattr(user, SECOND_FACTOR_ATTR, True) is not False
+
 
 def roles_of(user: Any) -> Roles:
+    """The roles every permission check goes by. With KAIFANG_STAFF_2FA_REQUIRED on, a staff account whose
+    session (or key) did not pass the second factor holds none of its staff roles: it acts as a registered
+    user, so no write, raw read or unpublished read can be reached with a password alone."""
+    roles = held_roles_of(user)
+    if (
+        roles.needs_second_factor
+        and not second_factor_passed(user)
+        and getattr(settings, "KAIFANG_STAFF_2FA_REQUIRED", False)
+    ):
+        return Roles(authenticated=True, user_id=roles.user_id)
+    return roles
+
+
+def held_roles_of(user: Any) -> Roles:
+    """The roles assigned to the account, whether or not this request may use them. Only the second-factor
+    machinery itself (accounts) asks this; every permission asks roles_of."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
     cached = getattr(user, "_kaifang_roles", None)

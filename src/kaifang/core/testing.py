@@ -193,10 +193,18 @@ def make_dataset(personas: dict[str, Any], departments: dict[str, Any]) -> Any:
 
 @pytest.fixture
 def login(client: Any) -> Any:
+    """Log a persona in with a session that passed the second factor, as staff log in under `serve`.
+    Tests of a password-only session log in through /accounts/login/ or call `client.force_login`."""
+
     def do(user: Any) -> Any:
+        from kaifang.accounts.security import SESSION_2FA
+
         client.logout()
         if user is not None:
             client.force_login(user)
+            session = client.session
+            session[SESSION_2FA] = user.pk
+            session.save()
         return client
 
     return do
@@ -212,7 +220,8 @@ def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Call logs are written in the request's own thread, inside the test's transaction.
     settings.KAIFANG_CALLLOG_SYNC = True
-    # Tests log staff in with force_login; the second factor has its own tests.
+    # The `login` fixture gives second-factor sessions, and tests/test_second_factor_everywhere.py runs with
+    # this on; tests that log in through the password page (browser tests) keep it off.
     settings.KAIFANG_STAFF_2FA_REQUIRED = False
 
 

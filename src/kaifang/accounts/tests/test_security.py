@@ -118,11 +118,18 @@ def test_security_page_needs_login(client):
 
 
 def test_staff_pages_need_a_second_factor_when_required(client, settings, personas):
+    from kaifang.accounts.permissions import COMMAND_LINE
+    from kaifang.accounts.services import totp_enrolment_code_issue
+
     settings.KAIFANG_STAFF_2FA_REQUIRED = True
-    assert login_post(client, "reviewer", PASSWORD).status_code == 302
+    r = login_post(client, "reviewer", PASSWORD)
+    assert r.status_code == 302 and r["Location"] == "/accounts/security/"  # sent to enrol
     r = client.get("/staff/review/")
     assert r.status_code == 302 and r["Location"] == "/accounts/security/"
-    client.post("/accounts/security/", {"action": "totp_start"})
+    page = client.get("/accounts/security/").content.decode()
+    assert 'name="enrolment_code"' in page and "绑定码" in page
+    enrolment = totp_enrolment_code_issue(actor=COMMAND_LINE, user=personas["reviewer"])
+    client.post("/accounts/security/", {"action": "totp_start", "enrolment_code": enrolment})
     device = TotpDevice.objects.get(user=personas["reviewer"])
     client.post(
         "/accounts/security/", {"action": "totp_confirm", "code": totp_code(device.secret, current_step())}

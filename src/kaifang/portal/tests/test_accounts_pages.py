@@ -25,8 +25,9 @@ def test_register_valid(client, db):
     r = client.post(
         "/accounts/register/", {"username": "zhangsan", "password": "a-long-pass-2026", "kind": "citizen"}
     )
-    assert r.status_code == 302
+    assert r.status_code == 302 and r["Location"] == "/accounts/login/"  # taken or not, the same answer
     assert User.objects.filter(username="zhangsan").exists()
+    client.post("/accounts/login/", {"username": "zhangsan", "password": "a-long-pass-2026"})
     assert "zhangsan" in client.get("/").content.decode()
 
 

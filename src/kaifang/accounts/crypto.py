@@ -1,0 +1,70 @@
+"""Secrets kept in the database (TOTP seeds) are sealed with AES-256-GCM under a key that is not in the database.
+
+The key: `KAIFANG_FIELD_KEY` (64 hex digits) from the environment or settings, otherwise the file
+`KAIFANG_HOME/field.key`, created once with mode 0600. A copy of the database alone (a backup, a dump, a
+world-readable SQLite file) therefore does not yield a second factor. Sealed values read `kf1:<base64>`;
+the associated data names the purpose so a value cannot be moved to a field of another kind.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+
+PREFIX = "kf1:"
+
+
+class FieldKeyError(Exception):
+    pass
+
+
+def _key() -> bytes:
+    value = os.environ.get("KAIFANG_FIELD_KEY") or getattr(settings, "KAIFANG_FIELD_KEY", "")
+    if value:
+        key = bytes.fromhex(value)
+        if len(key) != 32:
+            raise FieldKeyError("KAIFANG_FIELD_KEY must be 64 hex digits")
+        return key
+    path = Path(settings.KAIFANG_HOME) / "field.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # never replaces a key another process wrote first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def is_sealed(value: str) -> bool:
+    return value.startswith(PREFIX)
+
+
+def seal(plain: str, purpose: str) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_key()).encrypt(nonce, plain.encode(), purpose.encode())
+    return PREFIX + base64.b64encode(nonce + sealed).decode()
+
+
+def unseal(value: str, purpose: str) -> str:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not is_sealed(value):
+        raise FieldKeyError("not a sealed value")
+    raw = base64.b64decode(value[len(PREFIX) :])
+    try:
+        return AESGCM(_key()).decrypt(raw[:12], raw[12:], purpose.encode()).decode()
+    except InvalidTag as exc:
+        raise FieldKeyError("sealed value does not open with this instance's field key") from exc
