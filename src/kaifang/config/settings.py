@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -113,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "kaifang.portal.context.platform",
             ],
         },
@@ -205,6 +208,49 @@ KAIFANG_BASE_URL = os.environ.get("KAIFANG_BASE_URL", "http://127.0.0.1:8000")
 EMAIL_BACKEND = os.environ.get("KAIFANG_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = KAIFANG_HOME / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("KAIFANG_FROM_EMAIL", "noreply@kaifang.local")
+
+# --- Security headers (docs/decisions/0009-content-security-policy.md) ---
+# No inline script or style anywhere: scripts are static files, inline JSON data blocks are not executed, and
+# an inline <script> that ever becomes necessary carries {{ csp_nonce }}. htmx runs with allowEval off and
+# without its injected indicator styles (the <meta name="htmx-config"> in base.html).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # data: for the small SVG icons Swagger UI and Leaflet embed in their stylesheets.
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind HTTPS (directly or through a TLS-terminating proxy) set KAIFANG_HTTPS=1: cookies are sent over HTTPS
+# only and browsers are told to keep using HTTPS (HSTS). Off by default so `kaifang demo` works over plain HTTP.
+KAIFANG_HTTPS = os.environ.get("KAIFANG_HTTPS", "") == "1"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = KAIFANG_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("KAIFANG_HSTS_SECONDS", "31536000")) if KAIFANG_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("KAIFANG_HSTS_INCLUDE_SUBDOMAINS", "") == "1"
+SECURE_HSTS_PRELOAD = os.environ.get("KAIFANG_HSTS_PRELOAD", "") == "1"
+SECURE_SSL_REDIRECT = KAIFANG_HTTPS and os.environ.get("KAIFANG_SSL_REDIRECT", "") == "1"
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    if not value:
+        return None
+    header, sep, secure_value = (part.strip() for part in value.partition(","))
+    if not (header.startswith("HTTP_") and sep and secure_value):
+        raise ValueError('KAIFANG_PROXY_SSL_HEADER must look like "HTTP_X_FORWARDED_PROTO,https"')
+    return header, secure_value
+
+
+# "HTTP_X_FORWARDED_PROTO,https": the header the reverse proxy sets and the value that means HTTPS. Only set it
+# when the proxy always sets (or strips) that header, or a client could claim HTTPS over plain HTTP.
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("KAIFANG_PROXY_SSL_HEADER", ""))
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,8 @@
     chart.setOption({
       animation: false,
       grid: { left: hist ? 40 : 90, right: 12, top: 8, bottom: hist ? 40 : 20 },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      // richText: the tooltip is drawn in the chart; HTML tooltips carry style="" the CSP refuses.
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
       xAxis: hist
         ? { type: "category", data: data.labels, axisLabel: { rotate: 30, fontSize: 10, hideOverlap: true } }
         : { type: "value", minInterval: 1, splitNumber: 3, axisLabel: { hideOverlap: true, fontSize: 10 } },
