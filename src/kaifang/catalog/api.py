@@ -15,7 +15,6 @@ from kaifang.catalog.importing import parse_upload
 from kaifang.catalog.models import DuplicateFlag
 from kaifang.catalog.permissions import may_view_staff_catalogs, review_queue_for
 from kaifang.catalog.schemas import ActionIn, DatasetIn, SettleIn, dataset_out, dataset_summary, history_out
-from kaifang.core.audit import audit_history
 from kaifang.core.errors import NotAuthenticated, NotFound
 from kaifang.core.http import actor_for
 from kaifang.tenancy.selectors import get_department
@@ -78,8 +77,11 @@ def get_dataset(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.get("/datasets/{slug}/history", summary="数据资源变更记录")
 def dataset_history(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Newest first. The staff responsible for the dataset see every event; anyone else its public events
+    (publication, withdrawal, published versions, rollbacks, the public sample), with no reviews, pending
+    changes, unpublished versions or privacy gate decisions."""
     ds = _dataset(request, slug)
-    return history_out(audit_history(ds)[:200])
+    return history_out(selectors.history_for(actor_for(request), ds))
 
 
 @router.post("/datasets", response={201: dict}, summary="注册数据资源（草稿）")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field as PydField
 
@@ -173,15 +172,16 @@ def dataset_out(ds: Dataset, *, include_pending: bool = False) -> dict[str, Any]
     return out
 
 
-def history_out(events: Any) -> list[dict[str, Any]]:
+def history_out(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events as `catalog.selectors.history_for` shaped them for the actor."""
     return [
         {
-            "action": e.action,
-            "actor": (e.actor.display_name or e.actor.username) if e.actor else _("系统"),
-            "reason": e.reason,
-            "before": e.before,
-            "after": e.after,
-            "at": e.created_at.isoformat(),
+            "action": e["action"],
+            "actor": e["actor"],
+            "reason": e["reason"],
+            "before": e["before"],
+            "after": e["after"],
+            "at": e["created_at"].isoformat(),
         }
         for e in events
     ]

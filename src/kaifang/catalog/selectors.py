@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from kaifang.catalog.choices import (
     CATALOGED_STATES,
@@ -263,3 +264,95 @@ def get_distribution_file_for(actor: Any, relative: str) -> tuple[Any, Any]:
     if dist is None:
         raise NotFound()
     return path, dist
+
+
+# --- the change history of a dataset ------------------------------------------------------------------------
+
+# What the public may learn from a dataset's history: acts whose result it can see anyway, each with only
+# the parts of before/after it can see (a version number, a state), and a reason only where the act owes the
+# public one. Everything else (drafts, submissions, reviews, pending changes, uploads and ingests of versions
+# not published, privacy gate decisions and their evidence, grades, retention) is for the staff responsible.
+PUBLIC_HISTORY: dict[str, tuple[tuple[str, ...], bool]] = {
+    # action: (keys of before/after shown, reason shown)
+    "dataset_publish": (("state",), False),
+    "dataset_withdraw": (("state",), True),
+    "table.publish": (("current",), False),
+    "table.rollback": (("current",), True),
+    "table.sample_publish": (("version", "rows", "sha256"), False),
+    "privacy.version_destroy": (("version", "trigger"), True),
+}
+
+
+def sees_full_history(actor: Any, dataset: Dataset) -> bool:
+    """The dataset's department officers, the reviewers of its region, auditors and superusers."""
+    from kaifang.core.actors import roles_of
+
+    roles = roles_of(actor)
+    return (
+        dataset.department_id in roles.officer_department_ids
+        or roles.city_reviewer
+        or dataset.region_id in roles.review_region_ids
+        or roles.auditor
+        or roles.superuser
+    )
+
+
+def history_for(actor: Any, dataset: Dataset, limit: int = 200) -> list[dict[str, Any]]:
+    """The dataset's change history as the actor may read it, newest first: every event for the staff
+    responsible (`sees_full_history`), the public events of `PUBLIC_HISTORY` for anyone else. The page and
+    the API both read it, so neither can show more than the other."""
+    from kaifang.core.audit import audit_history
+
+    events = audit_history(dataset).order_by("-created_at", "-id")
+    if sees_full_history(actor, dataset):
+        return [_event(e, e.before, e.after, e.reason, _actor_name(e.actor)) for e in events[:limit]]
+    events = list(events.filter(action__in=PUBLIC_HISTORY)[:limit])
+    published = _published_numbers(dataset, events)
+    out = []
+    for e in events:
+        keys, with_reason = PUBLIC_HISTORY[e.action]
+        after = e.after if isinstance(e.after, dict) else {}
+        if e.action == "privacy.version_destroy" and after.get("version") not in published:
+            continue  # the destruction of a version the public never saw says it existed
+        out.append(
+            _event(
+                e,
+                _only(e.before, keys),
+                _only(e.after, keys),
+                e.reason if with_reason else "",
+                # Staff account names are not published; the public sees that a person acted.
+                str(_("工作人员")) if e.actor_id else str(_("系统")),
+            )
+        )
+    return out
+
+
+def _published_numbers(dataset: Dataset, events: list[Any]) -> set[int]:
+    if not any(e.action == "privacy.version_destroy" for e in events):
+        return set()
+    from kaifang.tabular.models import TableVersion
+
+    return set(
+        TableVersion.objects.filter(dataset=dataset, published_at__isnull=False).values_list("number", flat=True)
+    )
+
+
+def _only(value: Any, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    return {k: value[k] for k in keys if k in value}
+
+
+def _actor_name(user: Any) -> str:
+    return (user.display_name or user.username) if user is not None else str(_("系统"))
+
+
+def _event(e: Any, before: Any, after: Any, reason: str, actor: str) -> dict[str, Any]:
+    return {
+        "action": e.action,
+        "actor": actor,
+        "reason": reason,
+        "before": before,
+        "after": after,
+        "created_at": e.created_at,
+    }

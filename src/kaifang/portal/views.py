@@ -40,7 +40,6 @@ from kaifang.catalog.importing import ImportFailed, parse_upload
 from kaifang.catalog.models import Concept, Dataset
 from kaifang.catalog.rules import validate_dataset_input
 from kaifang.core.actors import roles_of
-from kaifang.core.audit import audit_history
 from kaifang.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from kaifang.portal import forms
 from kaifang.portal import selectors as psel
@@ -222,7 +221,9 @@ def _dataset_context(request: HttpRequest, ds: Dataset) -> dict[str, Any]:
         "fields": ds.fields.all,
         "distributions": ds.distributions.all,
         "service_objects": ds.service_objects.all,
-        "history": lambda: list(audit_history(ds).order_by("-created_at")[:50]),
+        "history": lambda: csel.history_for(actor, ds, limit=50),
+        # The history fragment's cache key: the staff responsible read more of it than anyone else.
+        "history_audience": "staff" if csel.sees_full_history(actor, ds) else "public",
         "open_forms": [OpenForm(f).label for f in ds.open_forms if f in OpenForm.values],
         "can": {
             "edit": state in (State.DRAFT, State.RETURNED, State.PUBLISHED)

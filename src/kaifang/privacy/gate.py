@@ -107,12 +107,13 @@ class _Collector:
         key = (column, kind)
         self.counts[key] = self.counts.get(key, 0) + 1
         self.per_column[column] = self.per_column.get(column, 0) + 1
+        # Where and what, never the value: a masked identifier still shows its region code and last digits,
+        # and the record is kept with the version (and read by staff who may not see the raw data).
         item = {
             "column": column,
             "row": row + 1,
             "kind": kind,
             "label": K.label(kind),
-            "evidence": evidence,
             "confidence": round(confidence, 2),
         }
         self.first.setdefault(key, item)
@@ -177,7 +178,7 @@ class _Collector:
             where = "列名" if first["row"] == 0 else f"第{first['row']}行"
             many = "至少" if self.saturated(column) else ""
             out.append(
-                f"字段“{column}”{where}等{many}{n}处仍含有{K.label(kind)}（如{first['evidence']}），"
+                f"字段“{column}”{where}等{many}{n}处仍含有{K.label(kind)}，"
                 f"请在发布方案中对该字段屏蔽、假名化或不予公开。"
             )
         return out

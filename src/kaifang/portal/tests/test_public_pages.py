@@ -95,7 +95,7 @@ def test_dataset_page(client, make_dataset):
     assert "无条件开放" in body
     assert "每月" in body
     assert f'href="/api/v1/datasets/{slug}"' in body
-    assert body.count("<time>") == 3  # history: register, submit, publish
+    assert body.count("<time>") == 1  # history: the public reads the publication, not the workflow before it
     assert "/staff/datasets/" not in body  # no staff buttons for the public
 
 
