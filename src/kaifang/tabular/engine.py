@@ -58,6 +58,8 @@ class QueryResult:
 # Rows per Parquet row group in every object the platform writes: a page of rows, an estimate or a range of
 # `_id`s reads one small group instead of DuckDB's default 122,880 rows, at a cost of a few per cent in size.
 ROW_GROUP_ROWS = 16_384
+# Rows a read returns at most unless its engine was made with another cap; `truncated` says there were more.
+ROW_CAP = 10_000
 
 
 def quote_ident(name: str) -> str:
@@ -84,7 +86,7 @@ class TableEngine:
         self.memory_limit = memory_limit or getattr(settings, "KAIFANG_DUCKDB_MEMORY_LIMIT", "1GB")
         self.threads = threads or getattr(settings, "KAIFANG_DUCKDB_THREADS", 2)
         self.time_limit = time_limit or getattr(settings, "KAIFANG_QUERY_TIME_LIMIT", 10.0)
-        self.max_rows = max_rows or 10_000
+        self.max_rows = max_rows or ROW_CAP
 
     # --- connections ----------------------------------------------------------------------------------------
 
@@ -299,6 +301,23 @@ class TableEngine:
 
     _footers: dict[str, Any] = {}
 
+    def _footer(self, path: Path) -> Any:
+        """The Parquet footer of a store object, read once per process (objects are immutable)."""
+        import pyarrow.parquet as pq
+
+        key = str(path)
+        meta = self._footers.get(key)
+        if meta is None:
+            meta = pq.read_metadata(path)
+            if len(self._footers) > 512:
+                self._footers.clear()
+            self._footers[key] = meta
+        return meta
+
+    def file_rows(self, path: Path) -> int:
+        """How many rows a store object holds (from its footer)."""
+        return int(self._footer(path).num_rows)
+
     def read_slice(self, path: Path, columns: list[str], offset: int, limit: int) -> QueryResult:
         """Rows `offset` .. `offset + limit` of a store object in file order, reading only the row groups that
         hold them (pyarrow; the footer of an immutable object is cached). The fast path for an unfiltered,
@@ -307,13 +326,7 @@ class TableEngine:
         import pyarrow.parquet as pq
 
         started = time.perf_counter()
-        key = str(path)
-        meta = self._footers.get(key)
-        if meta is None:
-            meta = pq.read_metadata(path)
-            if len(self._footers) > 512:
-                self._footers.clear()
-            self._footers[key] = meta
+        meta = self._footer(path)
         groups, first, seen = [], None, 0
         for i in range(meta.num_row_groups):
             n = meta.row_group(i).num_rows

@@ -21,9 +21,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kaifang.core.errors import ValidationFailed
-from kaifang.tabular.engine import quote_ident
+from kaifang.tabular.engine import ROW_CAP, quote_ident
 
-MAX_LIMIT = 10_000
+# A page is at most the engine's row cap: whether more rows follow comes from its `truncated` flag, never
+# from a `limit + 1` probe row that the cap would cut off at the largest limit.
+MAX_LIMIT = ROW_CAP
+MAX_SORT = 3
 MAX_OFFSET = 50_000_000
 MAX_IN = 200
 RESERVED = {
@@ -75,6 +78,13 @@ class Spec:
     @property
     def by_name(self) -> dict[str, dict[str, Any]]:
         return {c["name"]: c for c in self.columns}
+
+    @property
+    def read_columns(self) -> list[str]:
+        """The columns a page reads: the selected ones, then any sort column not among them (the next
+        page's cursor holds the last row's sort values; it is not shown)."""
+        names = [n for n in self.select if n != "_id"]
+        return names + [n for n, _d in self.order if n not in names]
 
 
 def _column(spec: Spec, name: str, param: str) -> dict[str, Any]:
@@ -223,7 +233,7 @@ def parse_sort(spec: Spec, raw: str | None, allowed: dict[str, Any] | None = Non
     if not raw:
         return
     items = [s.strip() for s in raw.split(",") if s.strip()]
-    if len(items) > 3:
+    if len(items) > MAX_SORT:
         raise bad("sort", _("最多按 3 列排序。"))
     for item in items:
         desc = item.startswith("-")
@@ -250,7 +260,7 @@ def decode_cursor(raw: str) -> list[Any]:
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
     except (ValueError, TypeError):
         raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。")) from None
-    if not isinstance(data, list) or len(data) not in (1, 2):
+    if not isinstance(data, list) or not 1 <= len(data) <= MAX_SORT + 1:
         raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。"))
     return data
 
@@ -265,39 +275,23 @@ def parse_page(spec: Spec, params: Any) -> None:
     if params.get("cursor"):
         if spec.offset:
             raise bad("cursor", _("cursor 与 offset 不能同时使用。"))
-        if len(spec.order) > 1:
-            raise bad("cursor", _("游标分页只支持按一列排序。"))
         spec.cursor = decode_cursor(params["cursor"])
+        if len(spec.cursor) != len(spec.order) + 1:
+            raise bad("cursor", _("游标与排序方式不匹配。"))
 
 
 def data_sql(spec: Spec, *, ids_only: bool = False) -> tuple[str, list[Any]]:
     """The page query. Rows are ordered by the sort columns then `_id`, so keyset pagination is exact.
-    `ids_only`: the same rows as `_id`s alone (the row store supplies the columns)."""
+    `ids_only`: the same rows as `_id`s alone (the row store supplies the columns). It asks for one row more
+    than the page, which says whether another page follows."""
     where = list(spec.where)
     params = list(spec.params)
     order_sql = [f"{quote_ident(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in spec.order] + ["_id ASC"]
     if spec.cursor is not None:
-        if spec.order:
-            name, desc = spec.order[0]
-            col = spec.by_name[name]
-            if len(spec.cursor) != 2:
-                raise bad("cursor", _("游标与排序方式不匹配。"))
-            value, last_id = spec.cursor
-            q = quote_ident(name)
-            cast = f"CAST(? AS {col.get('sql_type', 'VARCHAR')})"
-            if value is None:
-                where.append(f"({q} IS NULL AND _id > ?)")
-                params.append(_cursor_id(last_id))
-            else:
-                cmp = "<" if desc else ">"
-                where.append(f"({q} {cmp} {cast} OR ({q} = {cast} AND _id > ?) OR {q} IS NULL)")
-                params += [str(value), str(value), _cursor_id(last_id)]
-        else:
-            if len(spec.cursor) != 1:
-                raise bad("cursor", _("游标与排序方式不匹配。"))
-            where.append("_id > ?")
-            params.append(_cursor_id(spec.cursor[0]))
-    select = "_id" if ids_only else ", ".join(["_id", *(quote_ident(n) for n in spec.select if n != "_id")])
+        after, after_params = keyset_after(spec)
+        where.append(after)
+        params += after_params
+    select = "_id" if ids_only else ", ".join(["_id", *(quote_ident(n) for n in spec.read_columns)])
     sql = f"SELECT {select} FROM {TABLE}"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -308,6 +302,37 @@ def data_sql(spec: Spec, *, ids_only: bool = False) -> tuple[str, list[Any]]:
     sql += " LIMIT ? OFFSET ?"
     params += [spec.limit + 1, spec.offset]
     return sql, params
+
+
+def keyset_after(spec: Spec) -> tuple[str, list[Any]]:
+    """The rows after the cursor's row in the page order (each sort column, nulls last, then `_id`): the
+    rows that tie with it on the first k sort columns and come after it on the next, for every k. A null
+    sort value has nothing after it but nulls; a tie on every sort column continues by `_id`."""
+    cursor = spec.cursor or []
+    if len(cursor) != len(spec.order) + 1:
+        raise bad("cursor", _("游标与排序方式不匹配。"))
+    ties: list[str] = []
+    tie_params: list[Any] = []
+    terms: list[str] = []
+    params: list[Any] = []
+    for (name, desc), value in zip(spec.order, cursor, strict=False):
+        q = quote_ident(name)
+        col = spec.by_name[name]
+        cast = f"CAST(? AS {col.get('sql_type', 'VARCHAR')})"
+        if value is not None:
+            if isinstance(value, list | dict):
+                raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。"))
+            value = convert(col, str(value), "cursor")
+            after = f"({q} {'<' if desc else '>'} {cast} OR {q} IS NULL)"
+            terms.append("(" + " AND ".join([*ties, after]) + ")")
+            params += [*tie_params, value]
+            ties.append(f"{q} = {cast}")
+            tie_params.append(value)
+        else:
+            ties.append(f"{q} IS NULL")
+    terms.append("(" + " AND ".join([*ties, "_id > ?"]) + ")")
+    params += [*tie_params, _cursor_id(cursor[-1])]
+    return "(" + " OR ".join(terms) + ")", params
 
 
 def cursor_id(cursor: list[Any]) -> int:

@@ -130,13 +130,20 @@ def build_spec(
     params: Any,
     columns: list[dict[str, Any]] | None = None,
 ) -> Q.Spec:
-    spec = Q.Spec(columns=columns if columns is not None else columns_visible_to(actor, dataset, version))
+    columns = columns if columns is not None else columns_visible_to(actor, dataset, version)
+    spec = query_spec(columns, params, _tables(version)[Q.TABLE])
+    _apply_grant_rows(actor, dataset, version, spec)
+    return spec
+
+
+def query_spec(columns: list[dict[str, Any]], params: Any, served: Path) -> Q.Spec:
+    """The filters and search of a query over the served object's visible columns (no grant scope)."""
+    spec = Q.Spec(columns=columns)
     Q.parse_filters(spec, params)
     if params.get("q"):
         from kaifang.tabular import rowstore
 
-        Q.parse_search(spec, params.get("q"), rowstore.ascii_only_columns(_tables(version)[Q.TABLE]))
-    _apply_grant_rows(actor, dataset, version, spec)
+        Q.parse_search(spec, params.get("q"), rowstore.ascii_only_columns(served))
     return spec
 
 
@@ -169,45 +176,37 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     Q.parse_fields(spec, params.get("fields"))
     Q.parse_sort(spec, params.get("sort"))
     Q.parse_page(spec, params)
+    return {"dataset": dataset.code, "version": version.number, **read_page(_tables(version), spec)}
+
+
+def read_page(tables: dict[str, Path], spec: Q.Spec) -> dict[str, Any]:
+    """One page of the served table for a parsed query: its rows, whether more follow, the cursor of the
+    next page and the total. Every reader below returns at most `spec.limit` rows and says in `truncated`
+    whether more matched (it looked one row further), so no cap can end a walk early."""
     engine = TableEngine()
-    tables = _tables(version)
     if not spec.where and not spec.order and spec.cursor is None:
-        select = [n for n in spec.select if n != "_id"]
-        result = _slice(engine, tables[Q.TABLE], select, spec.offset, spec.limit + 1)
+        result = _slice(engine, tables[Q.TABLE], spec.read_columns, spec.offset, spec.limit)
     else:
         result = _rows_by_id(engine, tables, spec)
         if result is None:
             sql, sql_params = Q.data_sql(spec)
-            result = engine.query(sql, sql_params, tables=tables, max_rows=spec.limit + 1)
-    rows = result.rows
-    has_more = len(rows) > spec.limit
-    rows = rows[: spec.limit]
-    names = result.columns
-    out_rows = Q.plain_rows(names, rows, spec.by_name)
+            result = engine.query(sql, sql_params, tables=tables, max_rows=spec.limit)
+    rows, has_more, names = result.rows, result.truncated, result.columns
+    shown = 1 + len([n for n in spec.select if n != "_id"])  # `_id`, the selected columns, then sort ones
     next_cursor = None
     if has_more and rows:
-        last = dict(zip(names, rows[-1], strict=True))
-        values = [last[spec.order[0][0]], last["_id"]] if spec.order else [last["_id"]]
-        if spec.order and spec.order[0][0] not in names:
-            values = None
-        next_cursor = Q.encode_cursor(values) if values else None
-    if spec.total == "none":
-        total, estimated = None, False
-    elif "total" in result.extra:
-        total, estimated = result.extra["total"], False  # counted with the page (a value order)
-    elif spec.cursor is None and not has_more and (rows or not spec.offset):
-        total, estimated = spec.offset + len(rows), False  # the last page: the total is known, no count
-    else:
-        total, estimated = _total(engine, tables, spec, version)
+        last = rows[-1]
+        next_cursor = Q.encode_cursor([last[names.index(n)] for n, _d in spec.order] + [last[0]])
+    if len(names) > shown:
+        names, rows = names[:shown], [r[:shown] for r in rows]
+    total, estimated = _page_total(engine, tables, spec, result, len(rows), has_more)
     return {
-        "dataset": dataset.code,
-        "version": version.number,
         "columns": [
             {"name": c["name"], "type": c["type"], "sql_type": c.get("sql_type", "VARCHAR")}
             for c in spec.columns
             if c["name"] in spec.select
         ],
-        "rows": out_rows,
+        "rows": Q.plain_rows(names, rows, spec.by_name),
         "row_ids": [r[0] for r in rows],
         "limit": spec.limit,
         "offset": spec.offset,
@@ -219,6 +218,27 @@ def table_rows(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     }
 
 
+def _page_total(
+    engine: TableEngine, tables: dict[str, Path], spec: Q.Spec, result: Any, shown: int, has_more: bool
+) -> tuple[Any, bool]:
+    if spec.total == "none":
+        return None, False
+    if "total" in result.extra:
+        return result.extra["total"], False  # counted with the page (a value order)
+    if spec.cursor is None and not has_more and (shown or not spec.offset):
+        return spec.offset + shown, False  # the last page: the total is known, no count
+    total, estimated = _total(engine, tables, spec)
+    if estimated:
+        # An estimate from a sample never says fewer rows than this page shows exist.
+        total = max(total, (spec.offset if spec.cursor is None else 0) + shown + int(has_more))
+    return total, estimated
+
+
+def _more(items: list[Any], limit: int) -> tuple[list[Any], bool]:
+    """A read of `limit + 1` items as the page's items and whether more follow."""
+    return items[:limit], len(items) > limit
+
+
 def _slice(engine: TableEngine, served: Path, select: list[str], offset: int, limit: int) -> Any:
     """An unfiltered page: from the row store when there is one, else from the Parquet object."""
     import time
@@ -227,10 +247,11 @@ def _slice(engine: TableEngine, served: Path, select: list[str], offset: int, li
     from kaifang.tabular.engine import QueryResult
 
     started = time.perf_counter()
-    rows = rowstore.read_slice(served, offset, limit, select)
+    rows = rowstore.read_slice(served, offset, limit + 1, select)
     if rows is None:
-        return engine.read_slice(served, select, offset, limit)
-    return QueryResult(["_id", *select], [], rows, False, round((time.perf_counter() - started) * 1000, 2))
+        rows = engine.read_slice(served, select, offset, limit + 1).rows
+    rows, more = _more(rows, limit)
+    return QueryResult(["_id", *select], [], rows, more, round((time.perf_counter() - started) * 1000, 2))
 
 
 def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> Any:
@@ -246,6 +267,7 @@ def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> A
         return None
     started = time.perf_counter()
     ids = None
+    more = False
     extra: dict[str, Any] = {}
     if len(spec.order) == 1 and not spec.where and spec.cursor is None:
         name, desc = spec.order[0]
@@ -263,15 +285,18 @@ def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> A
         )
         if found is not None:
             ids, extra["total"] = found
-    if ids is None:
+    if ids is not None:
+        ids, more = _more(ids, spec.limit)
+    else:
         sql, params = Q.data_sql(spec, ids_only=True)
-        ids = [r[0] for r in _query_served(engine, tables, sql, params, spec.limit + 1).rows]
-    select = [n for n in spec.select if n != "_id"]
+        found_ids = _query_served(engine, tables, sql, params, spec.limit)
+        ids, more = [r[0] for r in found_ids.rows], found_ids.truncated
+    select = spec.read_columns
     rows = rowstore.fetch(served, ids, select)
     if rows is None:
         return None
     elapsed = round((time.perf_counter() - started) * 1000, 2)
-    return QueryResult(["_id", *select], [], rows, False, elapsed, extra)
+    return QueryResult(["_id", *select], [], rows, more, elapsed, extra)
 
 
 def _query_served(
@@ -299,27 +324,26 @@ def _row_store_engine() -> TableEngine:
     return TableEngine(threads=1)
 
 
-def _total(
-    engine: TableEngine, tables: dict[str, Path], spec: Q.Spec, version: TableVersion
-) -> tuple[Any, bool]:
+def _total(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> tuple[Any, bool]:
+    """The rows of the served object the query matches. The object's own row count (its footer), not the
+    version's record of it: totals describe what the pages are read from."""
     if spec.total == "none":
         return None, False
+    table_rows = engine.file_rows(tables[Q.TABLE])
     if not spec.filtered:
-        return version.row_count, False
+        return table_rows, False
     # A count depends only on the store object (immutable, named by its hash) and the filter: every page of
     # one search or filter asks the same count, so it is made once per process (exact counts and estimates
     # alike: an estimate's sample is fixed, so it is the same number each time).
     key = (str(tables[Q.TABLE]), spec.total, tuple(spec.where), tuple(map(str, spec.params)))
-    return _COUNTS.get(key, lambda: _count(engine, tables, spec, version))
+    return _COUNTS.get(key, lambda: _count(engine, tables, spec, table_rows))
 
 
 _COUNTS = ObjectMemo()
 
 
-def _count(
-    engine: TableEngine, tables: dict[str, Path], spec: Q.Spec, version: TableVersion
-) -> tuple[Any, bool]:
-    if spec.total == "exact" or (spec.total == "auto" and version.row_count <= EXACT_TOTAL_ROWS):
+def _count(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec, table_rows: int) -> tuple[Any, bool]:
+    if spec.total == "exact" or (spec.total == "auto" and table_rows <= EXACT_TOTAL_ROWS):
         sql, params = Q.count_sql(spec)
         return engine.query(sql, params, tables=tables, max_rows=1).rows[0][0], False
     from kaifang.tabular import rowstore
@@ -336,10 +360,10 @@ def _count(
             if result.rows[0][0] >= SAMPLE_ENOUGH_MATCHES:
                 break
     else:
-        sql, params = Q.estimate_sql(spec, version.row_count)
+        sql, params = Q.estimate_sql(spec, table_rows)
         result = engine.query(sql, params, tables=tables, max_rows=1)
     matches, sampled = result.rows[0]
-    return (round(matches * version.row_count / sampled) if sampled else 0), True
+    return (round(matches * table_rows / sampled) if sampled else 0), True
 
 
 def table_aggregate(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
@@ -350,8 +374,8 @@ def table_aggregate(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]
     result = _counts_from_value_order(_tables(version)[Q.TABLE], spec, names, version.profile)
     if result is None:
         # On the Parquet object even with a row store: grouping reads its dictionary-encoded pages 2x faster.
-        result = TableEngine().query(sql, sql_params, tables=_tables(version), max_rows=spec.limit + 1)
-    truncated = len(result.rows) > spec.limit
+        result = TableEngine().query(sql, sql_params, tables=_tables(version), max_rows=spec.limit)
+    truncated = result.truncated  # the query asked for one group more: the cap never hides it
     return {
         "dataset": dataset.code,
         "version": version.number,
@@ -400,7 +424,7 @@ def _counts_from_value_order(served: Path, spec: Q.Spec, names: list[str], profi
         present.sort(key=lambda r, k=k: r[k], reverse=desc)
         rows = present + [r for r in rows if r[k] is None]
     elapsed = round((time.perf_counter() - started) * 1000, 2)
-    return QueryResult(names, [], rows[: spec.limit + 1], False, elapsed)
+    return QueryResult(names, [], rows[: spec.limit], len(rows) > spec.limit, elapsed)
 
 
 def table_export(actor: Any, dataset: Dataset, params: Any) -> tuple[TableVersion, Q.Spec, str, list[Any]]:
