@@ -17,7 +17,7 @@ from kaifang.catalog.codes import code_from_slug
 from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import NotAuthenticated
 from kaifang.core.http import actor_for
-from kaifang.tabular import downloads, selectors, services
+from kaifang.tabular import downloads, profiles, selectors, services
 from kaifang.tabular import query as Q
 from kaifang.tabular.schemas import ReasonIn, UploadIn, upload_out, version_out
 
@@ -190,9 +190,18 @@ def versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 
 @router.get("/datasets/{slug}/versions/{number}", summary="数据版本详情（结构、概况、问题行报告）")
 def version_detail(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+    """`profile` holds the column statistics the caller may read (`profile_scope`): all of them for the staff
+    responsible, the readable columns of open data, the granted columns and rows of a grant (`profile_rows`
+    rows), none for anyone else of conditional data."""
+    actor = actor_for(request)
     ds = _dataset(request, slug)
-    version = selectors.get_version_by_number(actor_for(request), ds, number)
-    return version_out(version, detail=True, gate=selectors.gate_summaries([version]).get(version.pk))
+    version = selectors.get_version_by_number(actor, ds, number)
+    return version_out(
+        version,
+        detail=True,
+        gate=selectors.gate_summaries([version]).get(version.pk),
+        profile=profiles.profile_for(actor, ds, version),
+    )
 
 
 @router.get("/datasets/{slug}/versions/{number}/diff", summary="版本差异（按主键比较）")

@@ -22,10 +22,11 @@ class UploadIn(Schema):
 
 
 def version_out(
-    v: TableVersion, *, detail: bool = False, gate: dict[str, Any] | None = None
+    v: TableVersion, *, detail: bool = False, gate: dict[str, Any] | None = None, profile: Any = None
 ) -> dict[str, Any]:
     """A version as the API shows it, with the latest privacy gate decision (`privacy_gate`, null before
-    the version was gated)."""
+    the version was gated). The detail's column statistics are the ones `profiles.profile_for` lets the
+    reader see (`profile`, a VisibleProfile), never the version's own: none when not given."""
     out: dict[str, Any] = {
         "number": v.number,
         "state": v.state,
@@ -46,7 +47,9 @@ def version_out(
         "privacy_gate": gate,
     }
     if detail:
-        out["profile"] = v.profile
+        out["profile"] = profile.columns if profile is not None else {}
+        out["profile_scope"] = profile.scope if profile is not None else "none"
+        out["profile_rows"] = profile.rows if profile is not None else 0
         out["bad_rows"] = v.bad_rows
     return out
 

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from kaifang.catalog.models import Dataset
-from kaifang.core.errors import Forbidden, NotFound
+from kaifang.core.errors import DomainError, Forbidden, NotFound
 from kaifang.core.memo import GenerationMemo, ObjectMemo
 from kaifang.tabular import query as Q
 from kaifang.tabular.engine import TableEngine
@@ -484,6 +484,16 @@ def version_diff(actor: Any, dataset: Dataset, number: int, against: int | None 
         "columns_removed": [c for c in old_cols if c not in new_cols],
         "key": keys,
     }
+    # A grant's row scope applies to both sides: counts over rows outside it are statistics of them.
+    scoped: list[tuple[str, list[Any]]] = []
+    for side, table in ((old, "old_t"), (new, "new_t")):
+        scope = Q.Spec(columns=list(side.schema))
+        try:
+            _apply_grant_rows(actor, dataset, side, scope)
+        except DomainError:  # the scope names a column this version lacks: no counts at all
+            keys = []
+        where = " AND ".join(scope.where)  # the data API's own filter SQL: quoted names, bound values
+        scoped.append((f"(SELECT * FROM {table} WHERE {where})" if where else table, scope.params))  # noqa: S608
     if not keys:
         out.update(rows_added=None, rows_removed=None, rows_changed=None)
         return out
@@ -496,12 +506,13 @@ def version_diff(actor: Any, dataset: Dataset, number: int, against: int | None 
     sql = (
         "SELECT count(*) FILTER (WHERE a._id IS NULL), count(*) FILTER (WHERE b._id IS NULL), "  # noqa: S608
         f"count(*) FILTER (WHERE a._id IS NOT NULL AND b._id IS NOT NULL AND ({changed})) "
-        f"FROM old_t AS a FULL OUTER JOIN new_t AS b ON {on}"
+        f"FROM {scoped[0][0]} AS a FULL OUTER JOIN {scoped[1][0]} AS b ON {on}"
     )
     row = (
         TableEngine(time_limit=60)
         .query(
             sql,
+            scoped[0][1] + scoped[1][1],
             tables={"old_t": _tables(old)[Q.TABLE], "new_t": _tables(new)[Q.TABLE]},
             max_rows=1,
         )
@@ -528,10 +539,10 @@ def _bbox(raw: str | None, fallback: tuple[float, float, float, float]) -> tuple
     return w, s, e, n
 
 
-def _profile_bounds(version: TableVersion, lon: str, lat: str) -> tuple[float, float, float, float]:
+def _profile_bounds(profile: dict[str, Any], lon: str, lat: str) -> tuple[float, float, float, float]:
     """The data's extent from the stored profile (min/max per column), so the first view costs no query."""
     try:
-        plon, plat = version.profile[lon], version.profile[lat]
+        plon, plat = profile[lon], profile[lat]
         w, e, s, n = float(plon["min"]), float(plon["max"]), float(plat["min"]), float(plat["max"])
     except (KeyError, TypeError, ValueError):
         return -180.0, -90.0, 180.0, 90.0
@@ -557,7 +568,10 @@ def table_map(actor: Any, dataset: Dataset, params: Any) -> dict[str, Any]:
     if lonlat is None:
         raise Q.bad("bbox", _("该数据没有经纬度列，不能显示地图。"))
     lon, lat = lonlat
-    bounds = _profile_bounds(version, lon, lat)
+    from kaifang.tabular.profiles import profile_for
+
+    # The extent from the statistics this reader may see (a grant's rows), else the whole world.
+    bounds = _profile_bounds(profile_for(actor, dataset, version).columns, lon, lat)
     w, s, e, n = _bbox(bbox_raw, bounds)
     cells = Q._int(cells_raw, "cells", MAP_CELLS, 4, MAP_MAX_CELLS)
     span = max(e - w, n - s, 1e-9)
@@ -597,13 +611,20 @@ def _num_label(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:.4g}"
 
 
-def profile_charts(version: TableVersion, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def profile_charts(
+    version: TableVersion,
+    columns: list[dict[str, Any]],
+    profile: dict[str, Any] | None = None,
+    rows: int | None = None,
+) -> list[dict[str, Any]]:
     """What the column profile charts draw, from the profile stored with the version (no query): per
-    visible column its null share and either a histogram (numbers, dates) or its top values (text)."""
-    rows = version.row_count or 0
+    visible column its null share and either a histogram (numbers, dates) or its top values (text).
+    `profile` and `rows`: the statistics the reader may see (`profiles.profile_for`), if not the version's."""
+    rows = (version.row_count if rows is None else rows) or 0
+    profile = version.profile if profile is None else profile
     out = []
     for c in columns:
-        p = version.profile.get(c["name"]) or {}
+        p = profile.get(c["name"]) or {}
         nulls = int(p.get("nulls") or 0)
         item: dict[str, Any] = {
             "name": c["name"],

@@ -15,7 +15,7 @@ from kaifang.core.errors import DomainError, NotFound
 from kaifang.portal.views import domain_errors, staff_required
 from kaifang.privacy.permissions import may_review_privacy
 from kaifang.tabular import permissions as perm
-from kaifang.tabular import selectors, services
+from kaifang.tabular import profiles, selectors, services
 from kaifang.tabular.downloads import FORMATS
 
 FORMAT_LABELS = {
@@ -101,8 +101,12 @@ def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
         lonlat = selectors.coordinate_columns(columns)
         ctx["formats"] = [(f, FORMAT_LABELS[f]) for f in FORMATS if f != "geojson" or lonlat]
         ctx["lonlat"] = lonlat
-        ctx["profile"] = [(c["name"], c["type"], served.profile.get(c["name"], {})) for c in columns]
-        ctx["charts"] = selectors.profile_charts(served, columns)
+        # Only the statistics the reader may see (a grant's columns and rows; none of others' data).
+        stats = profiles.profile_for(request.user, ds, served)
+        shown = [c for c in columns if c["name"] in stats.columns]
+        ctx["profile"] = [(c["name"], c["type"], stats.columns[c["name"]]) for c in shown]
+        ctx["charts"] = selectors.profile_charts(served, shown, stats.columns, stats.rows)
+        ctx["profile_scope"] = stats.scope
         ctx.update(_preview(request, ds))
     ctx.update(_sample(request, ds, current))
     return render(request, "tabular/_data_panel.html", ctx)
