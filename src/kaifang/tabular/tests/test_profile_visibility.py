@@ -111,6 +111,8 @@ def test_a_grantee_reads_statistics_of_its_columns_and_rows_only(conditional, cl
     panel = _panel(client, conditional)
     assert "咸安区" in panel and not [s for s in SECRET if s in panel]
     assert "企业名称" not in panel and "编号" not in panel
+    page = client.get(f"/tabular/datasets/{slug_for_code(conditional.code)}/data-panel/").content.decode()
+    assert "只按您获授权的信息项和数据行计算" in page
     # The map's first view is the granted rows' extent, not the table's.
     west, south, east, north = client.get(f"/api/v1/datasets/{slug_for_code(conditional.code)}/map").json()[
         "data_bounds"
