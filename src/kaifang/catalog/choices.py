@@ -113,3 +113,34 @@ def label_of(choices: type[models.TextChoices], value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value
+
+
+class CoordinateSystem(models.TextChoices):
+    """The coordinate reference system of a dataset's longitude and latitude (blank: not stated)."""
+
+    WGS84 = "wgs84", _("WGS 84（GPS 坐标，EPSG:4326）")
+    GCJ02 = "gcj02", _("GCJ-02（国测局坐标，互联网地图常用）")
+    CGCS2000 = "cgcs2000", _("CGCS2000（2000 国家大地坐标系，EPSG:4490）")
+
+
+# The names a GeoJSON reader may know a system by: RFC 7946 presumes WGS 84 (OGC CRS84); GCJ-02 has no
+# registered code, so only the explicit member names it.
+_CRS_URN = {"wgs84": "urn:ogc:def:crs:OGC:1.3:CRS84", "cgcs2000": "urn:ogc:def:crs:EPSG::4490"}
+_CRS_EPSG = {"wgs84": 4326, "cgcs2000": 4490}
+_CRS_CODE = {"wgs84": "WGS 84", "gcj02": "GCJ-02", "cgcs2000": "CGCS2000"}
+
+
+def crs_geojson_members(code: str) -> dict[str, object]:
+    """Members of a GeoJSON FeatureCollection stating the coordinate system: `coordinate_system` (a foreign
+    member, RFC 7946 §6.1) always, and the legacy `crs` member where the system has a registered name."""
+    if code not in _CRS_CODE:
+        return {"coordinate_system": {"code": None, "name": str(_("未说明"))}}
+    out: dict[str, object] = {}
+    if code in _CRS_URN:
+        out["crs"] = {"type": "name", "properties": {"name": _CRS_URN[code]}}
+    out["coordinate_system"] = {
+        "code": _CRS_CODE[code],
+        "epsg": _CRS_EPSG.get(code),
+        "name": str(CoordinateSystem(code).label),
+    }
+    return out

@@ -55,6 +55,7 @@ COLUMNS = {
     "联系人": "contact_name",
     "联系电话": "contact_phone",
     "联系邮箱": "contact_email",
+    "坐标系": "coordinate_system",
     "信息项": "fields",
     "信息项信息": "fields",
 }

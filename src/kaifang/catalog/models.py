@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kaifang.catalog.choices import (
+    CoordinateSystem,
     DistributionKind,
     FieldType,
     FormatCategory,
@@ -82,6 +83,10 @@ class Dataset(models.Model):
     update_frequency = models.CharField(_("更新周期"), max_length=16, choices=UpdateFrequency.choices)
     sensitivity_grade = models.CharField(_("分级"), max_length=16, choices=Grade.choices, default=Grade.G1)
     related_codes = models.JSONField(_("关联资源代码"), default=list, blank=True)
+    # The system the table's longitude and latitude are in (map previews and GeoJSON downloads state it).
+    coordinate_system = models.CharField(
+        _("坐标系"), max_length=16, choices=CoordinateSystem.choices, blank=True, default=""
+    )
     contact_name = models.CharField(_("联系人"), max_length=64, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     contact_email = models.EmailField(_("联系邮箱"), blank=True)

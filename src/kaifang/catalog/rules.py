@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from kaifang.catalog.choices import (
     GRADE_ORDER,
+    CoordinateSystem,
     FieldType,
     FormatCategory,
     Grade,
@@ -138,6 +139,24 @@ def _list_of_text(
     return list(dict.fromkeys(out))
 
 
+# A column name becomes a header cell of every CSV and XLSX download: one a spreadsheet could run as a formula
+# (= + - @ first) or that breaks a header line (tab, line breaks) is refused (formula injection, OWASP).
+_FORMULA_LEAD = ("=", "+", "-", "@")
+_NAME_BREAKS = re.compile(r"[\t\r\n]")
+
+
+def _check_column_name(raw: Any, errors: _Errors, key: str, label: str) -> None:
+    if not isinstance(raw, str) or not raw:
+        return
+    if _NAME_BREAKS.search(raw):
+        errors.add(key, _("%(label)s不能含有制表符或换行符。") % {"label": label})
+    elif raw.strip().startswith(_FORMULA_LEAD):
+        errors.add(
+            key,
+            _("%(label)s不能以 = + - @ 开头：表格软件会把这样的列名当作公式执行。") % {"label": label},
+        )
+
+
 def validate_fields(raw: Any, errors: _Errors) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         errors.add("fields", _("信息项必须是列表。"))
@@ -157,6 +176,11 @@ def validate_fields(raw: Any, errors: _Errors) -> list[dict[str, Any]]:
         fe = _Errors()
         name = _text(item, "name", fe, required=True, limit=64, label=_("信息项名称"))
         name_en = _text(item, "name_en", fe, required=False, limit=64, label=_("英文名称"))
+        for sub, raw, label in (
+            ("name", item.get("name"), _("信息项名称")),
+            ("name_en", item.get("name_en"), _("英文名称")),
+        ):
+            _check_column_name(raw, fe, sub, label)
         data_type = _choice(item, "data_type", FieldType, fe, label=_("数据类型"))
         length = item.get("length")
         if length in ("", None):
@@ -272,6 +296,9 @@ def validate_dataset_input(data: dict[str, Any]) -> dict[str, Any]:
             validate_email(c["contact_email"])
         except DjangoValidationError:
             e.add("contact_email", _("联系邮箱格式不正确。"))
+    c["coordinate_system"] = ""
+    if data.get("coordinate_system") not in (None, ""):
+        c["coordinate_system"] = _choice(data, "coordinate_system", CoordinateSystem, e, label=_("坐标系"))
     c["fields"] = validate_fields(data.get("fields"), e)
 
     grade = max_grade([f["sensitivity_grade"] for f in c["fields"] if f["sensitivity_grade"]])

@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import Field as PydField
 
 from kaifang.catalog.choices import (
+    CoordinateSystem,
     FieldType,
     FormatCategory,
     Grade,
@@ -61,6 +62,7 @@ class DatasetIn(Schema):
     contact_name: str = ""
     contact_phone: str = ""
     contact_email: str = ""
+    coordinate_system: str = PydField("", description="经纬度的坐标系：wgs84、gcj02、cgcs2000，空为未说明")
     fields: list[FieldIn] = PydField(max_length=2000)
     lock_version: int | None = PydField(None, description="更新时必填：读取时的版本号")
     reason: str = PydField("", max_length=2000)
@@ -136,6 +138,9 @@ def dataset_out(ds: Dataset, *, include_pending: bool = False) -> dict[str, Any]
             "open_forms": [_labelled(OpenForm, f) for f in ds.open_forms],
             "related_codes": ds.related_codes,
             "contact": {"name": ds.contact_name, "phone": ds.contact_phone, "email": ds.contact_email},
+            "coordinate_system": _labelled(CoordinateSystem, ds.coordinate_system)
+            if ds.coordinate_system
+            else None,
             "lock_version": ds.lock_version,
             "fields": [
                 {

@@ -43,6 +43,7 @@ SCALAR_KEYS = (
     "contact_phone",
     "contact_email",
     "tags",
+    "coordinate_system",
 )
 
 

@@ -28,6 +28,7 @@ TEXT_KEYS = (
     "contact_name",
     "contact_phone",
     "contact_email",
+    "coordinate_system",
 )
 LIST_TEXT_KEYS = ("tags", "related_codes")
 FIELD_KEYS = (

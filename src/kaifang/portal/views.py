@@ -24,6 +24,7 @@ from kaifang.catalog import permissions as cperm
 from kaifang.catalog import selectors as csel
 from kaifang.catalog import services as csvc
 from kaifang.catalog.choices import (
+    CoordinateSystem,
     FieldType,
     FormatCategory,
     Grade,
@@ -371,6 +372,7 @@ def _form_context(actor: Any, data: dict[str, Any], details: Any = None) -> dict
             "update_frequency": UpdateFrequency.choices,
             "field_type": FieldType.choices,
             "grade": Grade.choices,
+            "coordinate_system": CoordinateSystem.choices,
         },
     }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +16,7 @@ from kaifang.catalog.codes import code_from_slug
 from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import NotAuthenticated
 from kaifang.core.http import actor_for
-from kaifang.tabular import downloads, profiles, selectors, services
+from kaifang.tabular import downloads, exports, profiles, selectors, services
 from kaifang.tabular import query as Q
 from kaifang.tabular.schemas import ReasonIn, UploadIn, upload_out, version_out
 
@@ -56,7 +55,7 @@ def _csv_page(result: dict[str, Any]) -> HttpResponse:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     names = [c["name"] for c in result["columns"]]
-    w.writerow(names)
+    w.writerow([downloads.neutralise(n) for n in names])  # a column name is a cell too
     for row in result["rows"]:
         w.writerow([downloads.neutralise("" if row.get(n) is None else row.get(n)) for n in names])
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
@@ -83,44 +82,45 @@ def map_clusters(request: HttpRequest, slug: str) -> Any:
 
 @router.get("/datasets/{slug}/download", summary="下载数据（整表或筛选结果）")
 def download(request: HttpRequest, slug: str) -> Any:
-    """`format=csv|csv-bom|csv-gbk|xlsx|json|parquet|geojson` plus any /data filters, `fields` and `sort`.
-    Streamed; the ETag is stable for the same version and query."""
+    """`format=csv|csv-bom|csv-gbk|xlsx|json|parquet|geojson` plus any /data filters, `fields` and `sort`
+    (`csv-gbk` is GB18030). Rows come in the data API's default order (row number) unless sorted. A whole
+    table is a stored file: the same bytes on every request, Range/If-Range, and the SHA-256 of those bytes
+    as its ETag and `X-Content-SHA256`. Filtered downloads are generated per request (weak ETag)."""
     ds = _dataset(request, slug)
     fmt = request.GET.get("format", "csv")
     if fmt not in downloads.FORMATS:
         raise Q.bad("format", _("format 只能是 %(list)s。") % {"list": "、".join(downloads.FORMATS)})
-    version, spec, sql, params = selectors.table_export(actor_for(request), ds, request.GET)
+    version, spec, _sql, _params = selectors.table_export(actor_for(request), ds, request.GET)
     lonlat = selectors.coordinate_columns([c for c in spec.columns if c["name"] in spec.select])
     if fmt == "geojson" and lonlat is None:
         raise Q.bad("format", _("该数据没有经纬度列，不能导出 GeoJSON。"))
-    etag = (
-        '"'
-        + hashlib.sha256(
-            f"{version.content_hash}|{fmt}|{sorted(request.GET.lists())}|{[c['name'] for c in spec.columns]}".encode()
-        ).hexdigest()[:40]
-        + '"'
-    )
     modified = version.published_at or version.created_at
-    tables = selectors.version_tables(version)
-    prebuilt = downloads.prebuilt_key(fmt, request.GET, sql, params, tables)
-    if prebuilt:
-        etag = f'"{prebuilt[:40]}"'  # names the stored file itself, as Range and If-Range need
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified(headers={"ETag": etag})
-    content_type, ext = downloads.FORMATS[fmt]
-    if prebuilt:
-        path = downloads.prebuilt_file(prebuilt, fmt, sql, params, tables, spec.select)
-        response = downloads.ranged_response(request, path, content_type, etag, modified)
+    source = downloads.Source.of(spec, selectors.version_tables(version))
+    wanted = exports.Download(fmt, source, spec.select, modified, lonlat, ds.coordinate_system)
+    content_type = downloads.FORMATS[fmt][0]
+    if exports.is_whole_table(fmt, request.GET, source):
+        path, digest = exports.stored_file(wanted)
+        etag = f'"{digest}"'  # names the stored bytes, as Range and If-Range need
+        if request.headers.get("If-None-Match") == etag:
+            return HttpResponseNotModified(headers={"ETag": etag})
+        response = exports.ranged_response(request, path, content_type, etag, modified)
+        response["X-Content-SHA256"] = digest
     else:
-        stream = downloads.body(fmt, sql, params, tables, spec.select, lonlat)
+        # Generated on each request: the validator names the query, not stored bytes, so it is weak.
+        etag = f'W/"{wanted.key()[:40]}"'
+        if request.headers.get("If-None-Match") == etag:
+            return HttpResponseNotModified(headers={"ETag": etag})
+        stream = downloads.body(
+            fmt, source, spec.select, lonlat=lonlat, stamp=modified, crs=ds.coordinate_system
+        )
         response = StreamingHttpResponse(stream, content_type=content_type)
-    name = f"{ds.title}-v{version.number}{ext}"
+    name = downloads.filename(f"{ds.title}-v{version.number}", fmt)
     response["Content-Disposition"] = (
-        f"attachment; filename=\"{slug}-v{version.number}{ext}\"; filename*=UTF-8''{quote(name)}"
+        f'attachment; filename="{downloads.filename(f"{slug}-v{version.number}", fmt)}"; '
+        f"filename*=UTF-8''{quote(name)}"
     )
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified.timestamp())
-    response["X-Content-SHA256"] = version.content_hash
     return response
 
 
@@ -148,26 +148,26 @@ def sample(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.get("/datasets/{slug}/sample/download", summary="下载样本数据集")
 def sample_download(request: HttpRequest, slug: str) -> Any:
-    """`format=csv|csv-bom|csv-gbk|xlsx|json`."""
+    """`format=csv|csv-bom|csv-gbk|xlsx|json` (`csv-gbk` is GB18030): a stored file, with the SHA-256 of
+    its bytes as ETag and `X-Content-SHA256`, and Range."""
     ds = _dataset(request, slug)
     found = selectors.sample_for(actor_for(request), ds)
     fmt = request.GET.get("format", "csv")
-    allowed = ("csv", "csv-bom", "csv-gbk", "xlsx", "json")
-    if fmt not in allowed:
-        raise Q.bad("format", _("format 只能是 %(list)s。") % {"list": "、".join(allowed)})
-    from kaifang.tabular.engine import quote_ident
-
-    names = found.column_names
-    sql = f"SELECT {', '.join(quote_ident(n) for n in names)} FROM {Q.TABLE}"  # noqa: S608
-    content_type, ext = downloads.FORMATS[fmt]
-    stream = downloads.body(fmt, sql, [], {Q.TABLE: selectors.sample_path(found)}, names, None)
-    response = StreamingHttpResponse(stream, content_type=content_type)
-    name = f"{ds.title}-样本-v{found.version.number}{ext}"
+    if fmt not in exports.SAMPLE_FORMATS:
+        raise Q.bad("format", _("format 只能是 %(list)s。") % {"list": "、".join(exports.SAMPLE_FORMATS)})
+    path, digest = exports.stored_file(exports.for_sample(found, fmt))
+    etag = f'"{digest}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag})
+    response = exports.ranged_response(request, path, downloads.FORMATS[fmt][0], etag, found.created_at)
+    name = downloads.filename(f"{ds.title}-样本-v{found.version.number}", fmt)
     response["Content-Disposition"] = (
-        f"attachment; filename=\"{slug}-sample-v{found.version.number}{ext}\"; filename*=UTF-8''{quote(name)}"
+        f'attachment; filename="{downloads.filename(f"{slug}-sample-v{found.version.number}", fmt)}"; '
+        f"filename*=UTF-8''{quote(name)}"
     )
-    response["ETag"] = f'"{found.content_hash[:40]}-{fmt}"'
-    response["X-Content-SHA256"] = found.content_hash
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(found.created_at.timestamp())
+    response["X-Content-SHA256"] = digest
     return response
 
 

@@ -1,39 +1,89 @@
-"""Streaming downloads of a table or a filtered query: CSV (UTF-8, UTF-8 with BOM, GBK), XLSX, JSON,
-Parquet and GeoJSON. Memory stays constant: rows come from the engine in Arrow batches and leave as bytes.
+"""Downloads of a table or a filtered query: CSV (UTF-8, UTF-8 with BOM, GB18030), XLSX, JSON, Parquet and
+GeoJSON, written from one ordered query. Memory stays constant: rows come from the engine in Arrow batches
+and leave as bytes. Whole-table files are kept in the store (`exports.py`); everything here also streams.
 
-Spreadsheet formula injection (OWASP "CSV injection") is neutralised in CSV and XLSX: a text cell starting
-with = + - @ (or a tab / carriage return) gets a leading apostrophe, so a spreadsheet shows it as text.
+The same version always gives the same bytes: rows in the data API's default order (the row number `_id`,
+or the requested sort with `_id` breaking ties), and an XLSX whose dates are the version's publication time.
+
+Spreadsheet formula injection (OWASP "CSV injection") is neutralised where a spreadsheet would run it: a CSV
+text cell or header starting with = + - @ (or a tab / carriage return) gets a leading apostrophe; in XLSX
+every text cell and header is written as a string cell, never a formula, so the text stays as it is. JSON,
+GeoJSON and Parquet carry the data unchanged: nothing reading them evaluates formulas.
 """
 
-# SQL here wraps the engine's own validated queries, with quoted identifiers (see quote_ident).
+# SQL here is built from schema names (quoted with quote_ident) and the engine's own parameterised filters.
 # ruff: noqa: S608
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from kaifang.tabular import query as Q
-from kaifang.tabular.engine import TableEngine
+from kaifang.tabular.engine import TableEngine, quote_ident
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", ".csv"),
     "csv-bom": ("text/csv; charset=utf-8", ".csv"),
-    "csv-gbk": ("text/csv; charset=gbk", ".csv"),
+    # GB18030 (a superset of GBK): characters outside GBK survive, so the label must say GB18030.
+    "csv-gbk": ("text/csv; charset=gb18030", ".csv"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
     "json": ("application/json; charset=utf-8", ".json"),
     "parquet": ("application/vnd.apache.parquet", ".parquet"),
     "geojson": ("application/geo+json; charset=utf-8", ".geojson"),
 }
+# Distinct file names for the variants of one format, so a checksum on the page names one file.
+NAME_SUFFIX = {"csv-bom": "-excel", "csv-gbk": "-gb18030"}
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_575
+
+
+def filename(stem: str, fmt: str) -> str:
+    return f"{stem}{NAME_SUFFIX.get(fmt, '')}{FORMATS[fmt][1]}"
+
+
+@dataclass
+class Source:
+    """What a download reads: columns, filters and order over `tables`. `ordered` is False only for files
+    without the row number (a sample, written in row order): those are read on one thread, in file order."""
+
+    select: list[str]
+    tables: dict[str, Path]
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+    order: list[tuple[str, bool]] = field(default_factory=list)
+    ordered: bool = True
+
+    @classmethod
+    def of(cls, spec: Any, tables: dict[str, Path]) -> Source:
+        return cls(list(spec.select), tables, list(spec.where), list(spec.params), list(spec.order))
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.where or self.order)
+
+    def sql(self, columns: list[str] | None = None) -> str:
+        """The query, ordered at its top level (an ORDER BY in a subquery is not kept by DuckDB's parallel
+        writers). Order keys name the table's own columns, not the select list's aliases."""
+        sql = f"SELECT {', '.join(columns or [quote_ident(n) for n in self.select])} FROM {Q.TABLE}"
+        if self.where:
+            sql += " WHERE " + " AND ".join(self.where)
+        if self.ordered:
+            keys = [f"{Q.TABLE}.{quote_ident(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in self.order]
+            sql += " ORDER BY " + ", ".join([*keys, f"{Q.TABLE}._id ASC"])
+        return sql
+
+    def engine(self, **kw: Any) -> TableEngine:
+        return TableEngine(**kw) if self.ordered else TableEngine(threads=1, **kw)
 
 
 def neutralise(value: Any) -> Any:
@@ -47,13 +97,10 @@ def _cell(value: Any) -> Any:
     return "" if v is None else v
 
 
-def _batches(
-    sql: str, params: list[Any], tables: dict[str, Path]
-) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
-    for batch in TableEngine().stream(sql, params, tables=tables):
-        names = batch.schema.names
+def _batches(source: Source) -> Iterator[list[tuple[Any, ...]]]:
+    for batch in source.engine().stream(source.sql(), source.params, tables=source.tables):
         cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        yield names, list(zip(*cols, strict=True)) if cols else []
+        yield list(zip(*cols, strict=True)) if cols else []
 
 
 def _neutralise_batch(batch: Any) -> Any:
@@ -70,64 +117,74 @@ def _neutralise_batch(batch: Any) -> Any:
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
-def stream_csv(
-    sql: str, params: list[Any], tables: dict[str, Path], header: list[str], variant: str
-) -> Iterator[bytes]:
-    """CSV written by Arrow's C++ writer batch by batch; GBK is re-encoded per batch (as GB18030, which is
-    byte-identical to GBK for every GBK character)."""
+def _encoder(variant: str) -> Any:
+    if variant == "csv-gbk":
+        return lambda data: data.decode("utf-8").encode("gb18030")
+    return lambda data: data
+
+
+def csv_header(header: list[str], variant: str) -> bytes:
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\r\n").writerow([neutralise(h) for h in header])
+    return ("\ufeff" if variant == "csv-bom" else "").encode() + _encoder(variant)(head.getvalue().encode())
+
+
+def stream_csv(source: Source, header: list[str], variant: str) -> Iterator[bytes]:
+    """CSV written by Arrow's C++ writer batch by batch; GB18030 is re-encoded per batch."""
     import pyarrow.csv as pacsv
 
-    def encode(data: bytes) -> bytes:
-        return data.decode("utf-8").encode("gb18030") if variant == "csv-gbk" else data
-
-    head = io.StringIO()
-    csv.writer(head, lineterminator="\r\n").writerow(header)
-    yield ("\ufeff" if variant == "csv-bom" else "").encode() + encode(head.getvalue().encode())
+    encode = _encoder(variant)
+    yield csv_header(header, variant)
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed", delimiter=",", eol="\r\n")
-    for batch in TableEngine().stream(sql, params, tables=tables):
+    for batch in source.engine().stream(source.sql(), source.params, tables=source.tables):
         sink = io.BytesIO()
         pacsv.write_csv(_neutralise_batch(batch), sink, options)
         yield encode(sink.getvalue())
 
 
-def stream_json(sql: str, params: list[Any], tables: dict[str, Path], header: list[str]) -> Iterator[bytes]:
+def stream_json(source: Source, header: list[str]) -> Iterator[bytes]:
     yield b"["
     first = True
-    for _names, rows in _batches(sql, params, tables):
-        parts = []
-        for row in rows:
-            parts.append(
-                json.dumps(dict(zip(header, [Q.plain(v) for v in row], strict=True)), ensure_ascii=False)
-            )
+    for rows in _batches(source):
+        parts = [
+            json.dumps(dict(zip(header, [Q.plain(v) for v in row], strict=True)), ensure_ascii=False)
+            for row in rows
+        ]
         if parts:
             yield ((b"" if first else b",") + ",\n".join(parts).encode())
             first = False
     yield b"]\n"
 
 
-def stream_geojson(
-    sql: str, params: list[Any], tables: dict[str, Path], header: list[str], lonlat: tuple[str, str]
-) -> Iterator[bytes]:
+def _point(lon: Any, lat: Any) -> dict[str, Any] | None:
+    try:
+        coords = [float(lon), float(lat)]
+    except (TypeError, ValueError):
+        return None
+    if any(c != c or c in (float("inf"), float("-inf")) for c in coords):
+        return None
+    return {"type": "Point", "coordinates": coords}
+
+
+def stream_geojson(source: Source, header: list[str], lonlat: tuple[str, str], crs: str) -> Iterator[bytes]:
+    """Every row is a feature: a row without usable coordinates has `"geometry": null` (RFC 7946 §3.2).
+    The coordinate system the publisher declared is stated as a foreign member (and as the legacy `crs`
+    member where it has a registered name), since RFC 7946 presumes WGS 84."""
+    from kaifang.catalog.choices import crs_geojson_members
+
     lon_i, lat_i = header.index(lonlat[0]), header.index(lonlat[1])
-    yield b'{"type":"FeatureCollection","features":['
+    members = json.dumps(crs_geojson_members(crs), ensure_ascii=False)[1:-1]
+    yield ('{"type":"FeatureCollection",' + members + ',"features":[').encode()
     first = True
-    for _names, rows in _batches(sql, params, tables):
+    for rows in _batches(source):
         parts = []
         for row in rows:
-            try:
-                coords = [float(row[lon_i]), float(row[lat_i])]
-            except (TypeError, ValueError):
-                continue
             props = {
                 h: Q.plain(v)
                 for i, (h, v) in enumerate(zip(header, row, strict=True))
                 if i not in (lon_i, lat_i)
             }
-            feature = {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": coords},
-                "properties": props,
-            }
+            feature = {"type": "Feature", "geometry": _point(row[lon_i], row[lat_i]), "properties": props}
             parts.append(json.dumps(feature, ensure_ascii=False))
         if parts:
             yield ((b"" if first else b",") + ",\n".join(parts).encode())
@@ -135,83 +192,129 @@ def stream_geojson(
     yield b"]}\n"
 
 
-def _file_chunks(path: Path, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+def file_chunks(path: Path, chunk: int = 1024 * 1024, remove: bool = True) -> Iterator[bytes]:
     try:
         with open(path, "rb") as fh:
             while data := fh.read(chunk):
                 yield data
     finally:
-        path.unlink(missing_ok=True)
+        if remove:
+            path.unlink(missing_ok=True)
 
 
-def xlsx_file(sql: str, params: list[Any], tables: dict[str, Path], header: list[str]) -> Iterator[bytes]:
-    """openpyxl's write-only mode streams rows to disk; the finished file is then streamed out and removed."""
-    tmp = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-    _write_xlsx(tmp, sql, params, tables, header)
-    return _file_chunks(tmp)
+# --- XLSX ---------------------------------------------------------------------------------------------------
 
 
-def _write_xlsx(dest: Path, sql: str, params: list[Any], tables: dict[str, Path], header: list[str]) -> None:
+def _fixed_zip(dest: Path, stamp: datetime.datetime) -> Any:  # stamp: naive UTC
+    """A ZipFile whose every entry has the same date and attributes, whenever and from whatever temp file
+    it is written: openpyxl stamps entries with the clock and its temp files' mtimes."""
+    import shutil
+    import zipfile
+
+    date_time = max(stamp, datetime.datetime(1980, 1, 1)).timetuple()[:6]
+
+    class FixedZip(zipfile.ZipFile):
+        def _info(self, name: str) -> zipfile.ZipInfo:
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            return info
+
+        def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kw: Any) -> None:
+            name = (
+                zinfo_or_arcname.filename
+                if isinstance(zinfo_or_arcname, zipfile.ZipInfo)
+                else zinfo_or_arcname
+            )
+            super().writestr(self._info(name), data)
+
+        def write(self, filename: Any, arcname: Any = None, *args: Any, **kw: Any) -> None:
+            with (
+                open(filename, "rb") as src,
+                self.open(self._info(arcname or str(filename)), "w", force_zip64=True) as out,
+            ):
+                shutil.copyfileobj(src, out, 1024 * 1024)
+
+    return FixedZip(dest, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+
+
+def _text_cell(ws: Any, value: str) -> Any:
+    """A string cell: openpyxl would make any text starting with "=" a formula. Control characters that
+    XML cannot hold (and that would fail the whole file) become U+FFFD."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cell = WriteOnlyCell(ws)
+    cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    cell.data_type = "s"
+    return cell
+
+
+def _xlsx_value(ws: Any, value: Any) -> Any:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    v = _cell(value)
+    if isinstance(v, str) and (v.startswith("=") or ILLEGAL_CHARACTERS_RE.search(v)):
+        return _text_cell(ws, v)
+    return v
+
+
+def write_xlsx(dest: Path, source: Source, header: list[str], stamp: datetime.datetime) -> None:
+    """openpyxl's write-only mode streams rows to disk. Its dates (workbook properties and zip entries) are
+    `stamp`, the version's publication time, so rebuilding gives the same bytes."""
     import openpyxl
+    from openpyxl.writer.excel import ExcelWriter
 
+    naive = (stamp.astimezone(datetime.UTC) if stamp.tzinfo else stamp).replace(tzinfo=None, microsecond=0)
     wb = openpyxl.Workbook(write_only=True)
+    wb.properties.created = wb.properties.modified = naive
+    wb.properties.creator = wb.properties.lastModifiedBy = "Kaifang"
     ws = wb.create_sheet(title="data")
-    ws.append(header)
+    ws.append([_text_cell(ws, str(h)) for h in header])
     n = 0
-    for _names, rows in _batches(sql, params, tables):
+    for rows in _batches(source):
         for row in rows:
             n += 1
             if n > XLSX_MAX_ROWS:
                 break
-            ws.append([neutralise(_cell(v)) for v in row])
-    wb.save(dest)
+            ws.append([_xlsx_value(ws, v) for v in row])
+    ExcelWriter(wb, _fixed_zip(dest, naive)).save()
 
 
-def parquet_file(sql: str, params: list[Any], tables: dict[str, Path]) -> Iterator[bytes]:
+def xlsx_file(source: Source, header: list[str], stamp: datetime.datetime) -> Iterator[bytes]:
+    """A generated XLSX: written to a temp file, then streamed out and removed."""
+    tmp = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+    write_xlsx(tmp, source, header, stamp)
+    return file_chunks(tmp)
+
+
+def parquet_file(source: Source) -> Iterator[bytes]:
     tmp = Path(tempfile.mkdtemp()) / "export.parquet"
-    TableEngine().export_parquet(sql, params, tables=tables, dest=tmp)
-    return _file_chunks(tmp)
+    source.engine().export_parquet(source.sql(), source.params, tables=source.tables, dest=tmp)
+    return file_chunks(tmp)
 
 
 def body(
-    fmt: str, sql: str, params: list[Any], tables: dict[str, Path], header: list[str], lonlat: Any
+    fmt: str,
+    source: Source,
+    header: list[str],
+    *,
+    lonlat: tuple[str, str] | None = None,
+    stamp: datetime.datetime | None = None,
+    crs: str = "",
 ) -> Iterator[bytes]:
+    """The bytes of a download, generated per request."""
     if fmt.startswith("csv"):
-        return stream_csv(sql, params, tables, header, fmt)
+        return stream_csv(source, header, fmt)
     if fmt == "json":
-        return stream_json(sql, params, tables, header)
-    if fmt == "geojson":
-        return stream_geojson(sql, params, tables, header, lonlat)
+        return stream_json(source, header)
+    if fmt == "geojson" and lonlat:
+        return stream_geojson(source, header, lonlat, crs)
     if fmt == "xlsx":
-        return xlsx_file(sql, params, tables, header)
+        return xlsx_file(source, header, stamp or datetime.datetime(1980, 1, 1))
     if fmt == "parquet":
-        return parquet_file(sql, params, tables)
+        return parquet_file(source)
     raise Q.bad("format", _("不支持的下载格式。"))
-
-
-# --- whole-table files kept in the store, served with Range ----------------------------------------------------
-#
-# A whole-table Parquet, XLSX or CSV download is built once into the store's export cache and then served as
-# a file: a client can resume a broken download or fetch parts (Range, If-Range, 206, 416), and the bytes go
-# out at file speed (DuckDB writes the CSV on every core; the streamed writer managed ~55 MB/s). Everything that
-# determines the bytes (format, the SQL with the actor's column and row scope, its parameters, and the
-# content-addressed files it reads) names the file, so a cached file can never be stale or another actor's.
-# Filtered downloads, JSON and GeoJSON are generated per request and streamed, without Accept-Ranges.
-
-PREBUILT = ("parquet", "xlsx", "csv", "csv-bom", "csv-gbk")
-
-
-def prebuilt_key(fmt: str, query: Any, sql: str, params: list[Any], tables: dict[str, Path]) -> str | None:
-    """The cache key of a whole-table download in a pre-built format; None for anything generated."""
-    import hashlib
-
-    if fmt not in PREBUILT or any(k != "format" for k in query):
-        return None
-    basis = json.dumps(
-        [fmt, sql, [str(p) for p in params], sorted((k, str(v)) for k, v in tables.items())],
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(basis.encode()).hexdigest()
 
 
 def export_dir(object_stem: str) -> Path:
@@ -220,142 +323,3 @@ def export_dir(object_stem: str) -> Path:
     from kaifang.tabular.store import get_store
 
     return get_store().root / "exports" / object_stem
-
-
-def prebuilt_file(
-    key: str, fmt: str, sql: str, params: list[Any], tables: dict[str, Path], header: list[str]
-) -> Path:
-    """The stored file for `key`, built (in the store's temp area, then moved into place) if missing."""
-    import os
-
-    from kaifang.tabular.store import get_store
-
-    store = get_store()
-    folder = "-".join(sorted(Path(p).stem for p in tables.values()))  # the content hashes it was made from
-    dest = export_dir(folder) / f"{key}{FORMATS[fmt][1]}"
-    if dest.is_file():
-        return dest
-    tmp = store.new_temp(FORMATS[fmt][1])
-    try:
-        if fmt == "parquet":
-            TableEngine().export_parquet(sql, params, tables=tables, dest=tmp)
-        elif fmt.startswith("csv"):
-            _write_csv(tmp, sql, params, tables, fmt)
-        else:
-            _write_xlsx(tmp, sql, params, tables, header)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
-
-
-def _guarded_select(sql: str, params: list[Any], tables: dict[str, Path]) -> str:
-    """The query with the formula guard on its text columns, in SQL (the same rule as `neutralise`)."""
-    from kaifang.tabular.engine import quote_ident
-
-    probe = TableEngine().query(f"SELECT * FROM ({sql}) AS export LIMIT 0", params, tables=tables)
-    risky = ", ".join(f"chr({ord(c)})" for c in DANGEROUS)
-    columns = []
-    for name, sql_type in zip(probe.columns, probe.types, strict=True):
-        q = quote_ident(name)
-        if sql_type == "VARCHAR":
-            columns.append(f"CASE WHEN left({q}, 1) IN ({risky}) THEN chr(39) || {q} ELSE {q} END AS {q}")
-        else:
-            columns.append(q)
-    return f"SELECT {', '.join(columns)} FROM ({sql}) AS export"
-
-
-def _write_csv(dest: Path, sql: str, params: list[Any], tables: dict[str, Path], variant: str) -> None:
-    """A whole-table CSV: UTF-8 written by DuckDB, then given its BOM or re-encoded as GBK (GB18030, which
-    is byte-identical to GBK for every GBK character) chunk by chunk."""
-    import codecs
-
-    from kaifang.tabular.store import get_store
-
-    guarded = _guarded_select(sql, params, tables)
-    if variant == "csv":
-        TableEngine().export_csv(guarded, params, tables=tables, dest=dest)
-        return
-    utf8 = get_store().new_temp(".csv")
-    try:
-        TableEngine().export_csv(guarded, params, tables=tables, dest=utf8)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        with open(utf8, "rb") as fin, open(dest, "wb") as fout:
-            if variant == "csv-bom":
-                fout.write(codecs.BOM_UTF8)
-            while data := fin.read(16 * 1024 * 1024):
-                fout.write(data if variant == "csv-bom" else decoder.decode(data).encode("gb18030"))
-    finally:
-        utf8.unlink(missing_ok=True)
-
-
-def _range(header: str, size: int) -> tuple[int, int] | str | None:
-    """One byte range of a `Range` header as (first, last) inclusive; "unsatisfiable"; or None when the
-    header is to be ignored (not bytes, malformed, or several ranges: the whole file is the answer then)."""
-    unit, _sep, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
-        return None
-    first, dash, last = spec.strip().partition("-")
-    if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
-        return None
-    if first == "":
-        if last == "":
-            return None
-        n = int(last)
-        return "unsatisfiable" if n == 0 or size == 0 else (max(size - n, 0), size - 1)
-    start = int(first)
-    end = int(last) if last else size - 1
-    if last and end < start:
-        return None
-    if start >= size:
-        return "unsatisfiable"
-    return start, min(end, size - 1)
-
-
-def _if_range_holds(request: Any, etag: str, last_modified: Any) -> bool:
-    from django.utils.http import http_date
-
-    value = request.headers.get("If-Range")
-    if not value:
-        return True
-    if value.startswith(('"', "W/")):
-        return value == etag  # strong comparison: a weak validator never matches
-    return value == http_date(last_modified.timestamp())
-
-
-def _slice(path: Path, start: int, length: int, chunk: int = 1024 * 1024) -> Iterator[bytes]:
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        while length > 0:
-            data = fh.read(min(chunk, length))
-            if not data:
-                break
-            length -= len(data)
-            yield data
-
-
-def ranged_response(request: Any, path: Path, content_type: str, etag: str, last_modified: Any) -> Any:
-    """A stored file as 200 (whole), 206 (one range) or 416 (a range outside the file)."""
-    from django.http import FileResponse, HttpResponse, StreamingHttpResponse
-
-    size = path.stat().st_size
-    wanted = _range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
-    if wanted is not None and not _if_range_holds(request, etag, last_modified):
-        wanted = None  # the client's copy is of another file: send the whole new one
-    if wanted == "unsatisfiable":
-        response: Any = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-    elif wanted is None:
-        # FileResponse hands the open file to the server's sendfile path (wsgi.file_wrapper).
-        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115 - closed by Django
-        response["Content-Length"] = str(size)
-    else:
-        first, last = wanted  # type: ignore[misc]
-        response = StreamingHttpResponse(
-            _slice(path, first, last - first + 1), content_type=content_type, status=206
-        )
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-        response["Content-Length"] = str(last - first + 1)
-    response["Accept-Ranges"] = "bytes"
-    return response

@@ -140,33 +140,33 @@ def ingest_upload(context: Any, upload_id: str, actor_id: Any) -> dict[str, Any]
 
 @task()
 def prepare_public_downloads(version_id: int) -> dict[str, Any]:
-    """Build the whole-table CSV the public will download, right after publication, so the first visitor
-    gets a stored file at file speed instead of waiting for it to be written, and the row store of a large
-    table (`rowstore.py`). Caches, not state: if this never runs, the first download builds the same file
-    (same key) and the data API reads rows through DuckDB."""
+    """Build every whole-table file the public will download, right after publication, so the first
+    visitor gets a stored file at file speed and the dataset page can show each file's SHA-256; and the row
+    store of a large table (`rowstore.py`). Caches, not state: if this never runs, the first download
+    builds the same file (same key, same bytes) and the data API reads rows through DuckDB."""
     from django.contrib.auth.models import AnonymousUser
-    from django.http import QueryDict
 
     from kaifang.catalog.models import Dataset
     from kaifang.core.errors import DomainError
-    from kaifang.tabular import downloads, rowstore, selectors
+    from kaifang.tabular import exports, rowstore, selectors
     from kaifang.tabular.models import TableVersion
 
     version = TableVersion.objects.filter(pk=version_id, is_current=True).first()
     if version is None:
         return {"skipped": "not current"}
     dataset = Dataset.objects.get(pk=version.dataset_id)
-    out: dict[str, Any] = {}
-    query = QueryDict("format=csv")
     try:
-        version, spec, sql, params = selectors.table_export(AnonymousUser(), dataset, query)
+        _v, wanted = exports.for_whole_table(AnonymousUser(), dataset)
     except DomainError:
-        out["csv"] = None  # conditional data: each grantee's scope differs
-    else:
-        tables = selectors.version_tables(version)
-        key = downloads.prebuilt_key("csv", query, sql, params, tables)
-        path = downloads.prebuilt_file(key, "csv", sql, params, tables, spec.select)
-        out.update(csv=path.name, bytes=path.stat().st_size)
+        wanted = {}  # conditional data: each grantee's scope differs
+    out: dict[str, Any] = {"files": {}}
+    for fmt, download in wanted.items():
+        try:
+            path, digest = exports.stored_file(download)
+        except Exception:  # one format failing must not keep the others from being prepared
+            logger.warning("could not prepare the %s download of version %s", fmt, version.pk, exc_info=True)
+            continue
+        out["files"][fmt] = {"file": path.name, "bytes": path.stat().st_size, "sha256": digest}
     if rowstore.wanted(version.row_count):  # every reader's scope is cut from the same rows
         out["row_store"] = rowstore.build(selectors.served_object(version)).stat().st_size
     out["evicted"] = evict_superseded(version)

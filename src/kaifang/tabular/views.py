@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from kaifang.catalog.codes import code_from_slug
@@ -14,14 +15,14 @@ from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import DomainError, NotFound
 from kaifang.portal.views import domain_errors, staff_required
 from kaifang.privacy.permissions import may_review_privacy
+from kaifang.tabular import downloads, exports, profiles, selectors, services
 from kaifang.tabular import permissions as perm
-from kaifang.tabular import profiles, selectors, services
 from kaifang.tabular.downloads import FORMATS
 
 FORMAT_LABELS = {
     "csv": "CSV (UTF-8)",
     "csv-bom": "CSV (Excel, UTF-8 BOM)",
-    "csv-gbk": "CSV (GBK)",
+    "csv-gbk": "CSV (GB18030)",
     "xlsx": "XLSX",
     "json": "JSON",
     "parquet": "Parquet",
@@ -44,7 +45,25 @@ def _preview(request: HttpRequest, ds: Any) -> dict[str, Any]:
         return {"result": None, "error": exc, "params": params}
 
 
-def _sample(request: HttpRequest, ds: Any, current: Any) -> dict[str, Any]:
+SAMPLE_LINKS = (
+    ("csv", gettext_lazy("下载样本（CSV）")),
+    ("csv-bom", gettext_lazy("下载样本（CSV，Excel 用）")),
+    ("xlsx", "XLSX"),
+)
+
+
+def _sample_files(sample: Any, slug: str) -> list[dict[str, Any]]:
+    """The sample's downloads with the SHA-256 of each file. A sample is at most a thousand rows, so its
+    files are built here if missing: the page never shows a download without its checksum."""
+    out = []
+    for fmt, label in SAMPLE_LINKS:
+        _path, digest = exports.stored_file(exports.for_sample(sample, fmt))
+        name = downloads.filename(f"{slug}-sample-v{sample.version.number}", fmt)
+        out.append({"format": fmt, "label": label, "file": name, "sha256": digest})
+    return out
+
+
+def _sample(request: HttpRequest, ds: Any, slug: str, current: Any) -> dict[str, Any]:
     from kaifang.catalog.choices import OpenAttribute
 
     if ds.open_attribute != OpenAttribute.CONDITIONAL:
@@ -57,8 +76,36 @@ def _sample(request: HttpRequest, ds: Any, current: Any) -> dict[str, Any]:
         "conditional": True,
         "sample": sample,
         "sample_rows": selectors.sample_rows(sample) if sample else None,
+        "sample_files": _sample_files(sample, slug) if sample else [],
         "can_sample": current is not None and perm.can_table_sample_publish(request.user, ds),
     }
+
+
+def _downloads(
+    request: HttpRequest, ds: Any, slug: str, served: Any, current: Any, lonlat: Any
+) -> list[dict[str, Any]]:
+    """Each download with its file name and, once the stored file exists, the SHA-256 of its bytes (what
+    `X-Content-SHA256` says when it is downloaded). Only whole tables of the current version are stored."""
+    stored: dict[str, Any] = {}
+    if current is not None:
+        try:
+            _version, stored = exports.for_whole_table(request.user, ds)
+        except DomainError:
+            stored = {}
+    out = []
+    for fmt in FORMATS:
+        if fmt == "geojson" and not lonlat:
+            continue
+        wanted = stored.get(fmt)
+        out.append(
+            {
+                "format": fmt,
+                "label": FORMAT_LABELS[fmt],
+                "file": downloads.filename(f"{slug}-v{served.number}", fmt),
+                "sha256": exports.stored_checksum(wanted) if wanted else None,
+            }
+        )
+    return out
 
 
 @require_GET
@@ -99,7 +146,7 @@ def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
     if served is not None and ctx["may_read"]:
         columns = perm.columns_visible_to(request.user, ds, served)
         lonlat = selectors.coordinate_columns(columns)
-        ctx["formats"] = [(f, FORMAT_LABELS[f]) for f in FORMATS if f != "geojson" or lonlat]
+        ctx["formats"] = _downloads(request, ds, slug, served, current, lonlat)
         ctx["lonlat"] = lonlat
         # Only the statistics the reader may see (a grant's columns and rows; none of others' data).
         stats = profiles.profile_for(request.user, ds, served)
@@ -108,7 +155,7 @@ def data_panel(request: HttpRequest, slug: str) -> HttpResponse:
         ctx["charts"] = selectors.profile_charts(served, shown, stats.columns, stats.rows)
         ctx["profile_scope"] = stats.scope
         ctx.update(_preview(request, ds))
-    ctx.update(_sample(request, ds, current))
+    ctx.update(_sample(request, ds, slug, current))
     return render(request, "tabular/_data_panel.html", ctx)
 
 

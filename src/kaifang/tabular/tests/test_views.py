@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from kaifang.catalog.codes import slug_for_code
@@ -24,8 +25,11 @@ def test_panel_shows_preview_downloads_checksum_map_and_history(published, clien
     html = r.content.decode()
     assert r.status_code == 200
     version = TableVersion.objects.get(dataset=published)
-    # The checksum shown is the open (masked) object's, which is what the downloads serve.
-    assert version.gates.get(allowed=True).open_sha256 in html
+    # No checksum of the internal (open) object, which no download is: each file's own once it is stored.
+    assert f'class="checksum">{version.gates.get(allowed=True).open_sha256}' not in html
+    got = client.get(f"/api/v1/datasets/{s(published)}/download?format=csv")
+    digest = hashlib.sha256(b"".join(got.streaming_content)).hexdigest()
+    assert digest in client.get(f"/tabular/datasets/{s(published)}/data-panel/").content.decode()
     assert "咸宁市第一中学" in html and "身份证号" not in html and "421202199001011234" not in html
     assert "format=csv-gbk" in html and "format=geojson" in html
     assert "data-map-src" in html and "tabular/vendor/leaflet/leaflet.js" in html
