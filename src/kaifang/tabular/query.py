@@ -308,21 +308,15 @@ def keyset_after(spec: Spec) -> tuple[str, list[Any]]:
     """The rows after the cursor's row in the page order (each sort column, nulls last, then `_id`): the
     rows that tie with it on the first k sort columns and come after it on the next, for every k. A null
     sort value has nothing after it but nulls; a tie on every sort column continues by `_id`."""
-    cursor = spec.cursor or []
-    if len(cursor) != len(spec.order) + 1:
-        raise bad("cursor", _("游标与排序方式不匹配。"))
+    cursor = cursor_values(spec)
     ties: list[str] = []
     tie_params: list[Any] = []
     terms: list[str] = []
     params: list[Any] = []
     for (name, desc), value in zip(spec.order, cursor, strict=False):
         q = quote_ident(name)
-        col = spec.by_name[name]
-        cast = f"CAST(? AS {col.get('sql_type', 'VARCHAR')})"
+        cast = f"CAST(? AS {spec.by_name[name].get('sql_type', 'VARCHAR')})"
         if value is not None:
-            if isinstance(value, list | dict):
-                raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。"))
-            value = convert(col, str(value), "cursor")
             after = f"({q} {'<' if desc else '>'} {cast} OR {q} IS NULL)"
             terms.append("(" + " AND ".join([*ties, after]) + ")")
             params += [*tie_params, value]
@@ -331,8 +325,22 @@ def keyset_after(spec: Spec) -> tuple[str, list[Any]]:
         else:
             ties.append(f"{q} IS NULL")
     terms.append("(" + " AND ".join([*ties, "_id > ?"]) + ")")
-    params += [*tie_params, _cursor_id(cursor[-1])]
+    params += [*tie_params, cursor[-1]]
     return "(" + " OR ".join(terms) + ")", params
+
+
+def cursor_values(spec: Spec) -> list[Any]:
+    """The cursor's sort values as the columns' types, then its `_id`; refused when it does not fit the
+    sort (another sort's cursor, a value that is not of the column's type)."""
+    cursor = spec.cursor or []
+    if len(cursor) != len(spec.order) + 1:
+        raise bad("cursor", _("游标与排序方式不匹配。"))
+    values = []
+    for (name, _desc), value in zip(spec.order, cursor, strict=False):
+        if isinstance(value, list | dict):
+            raise bad("cursor", _("游标无效，请使用上一页返回的 next_cursor。"))
+        values.append(None if value is None else convert(spec.by_name[name], str(value), "cursor"))
+    return [*values, _cursor_id(cursor[-1])]
 
 
 def cursor_id(cursor: list[Any]) -> int:

@@ -122,6 +122,53 @@ def sorted_ids(served: Path, column: str, desc: bool, offset: int, limit: int) -
     return None if ids is None else ids.slice(offset, limit).to_pylist()
 
 
+def sorted_position_after(served: Path, column: str, desc: bool, value: Any, row_id: int) -> int | None:
+    """The position in the column's stored order of the first row after the cursor's row (`value`, `_id`),
+    by binary search (about 21 probes for 2 million rows, each a row-store read): a cursor page is then a
+    slice of the order like an offset page. None without a stored order or a row store."""
+    ids = _memoised(_sort_cache, sort_path(served, column, desc), _ids_column, 256)
+    store = _mapped(served)
+    if ids is None or store is None or column not in store.index:
+        return None
+    k = store.index[column]
+    lo, hi = 0, len(ids)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        mid_id = ids[mid].as_py()
+        found = store.locate(mid_id)
+        if found is None:
+            return None  # the order and the row store disagree: let DuckDB answer
+        try:
+            after = _comes_after(store.values_of(found[0], k)(found[1]), mid_id, value, row_id, desc)
+        except TypeError:  # a value Python cannot compare with the cursor's: let DuckDB answer
+            return None
+        if after:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _group(value: Any, desc: bool) -> int:
+    """Where a sort value's group comes in the data API's order, as DuckDB sorts: NaN above every number
+    (after them ascending, before them descending), nulls last."""
+    if value is None:
+        return 2
+    if isinstance(value, float) and value != value:
+        return 0 if desc else 1
+    return 1 if desc else 0
+
+
+def _comes_after(value: Any, row_id: int, cursor_value: Any, cursor_id: int, desc: bool) -> bool:
+    """Whether the row (`value`, `row_id`) comes after the cursor's row in the order by the column then `_id`."""
+    group, cursor_group = _group(value, desc), _group(cursor_value, desc)
+    if group != cursor_group:
+        return group > cursor_group
+    if group == (1 if desc else 0) and value != cursor_value:  # two numbers or dates
+        return bool(value < cursor_value) if desc else bool(value > cursor_value)
+    return row_id > cursor_id
+
+
 _sort_cache: dict[str, Any] = {}
 
 

@@ -269,9 +269,16 @@ def _rows_by_id(engine: TableEngine, tables: dict[str, Path], spec: Q.Spec) -> A
     ids = None
     more = False
     extra: dict[str, Any] = {}
-    if len(spec.order) == 1 and not spec.where and spec.cursor is None:
+    if len(spec.order) == 1 and not spec.where:
+        # One sort column, no filter: a slice of its stored order, from the offset or from the position
+        # after the cursor's row (a binary search of the order).
         name, desc = spec.order[0]
-        ids = rowstore.sorted_ids(served, name, desc, spec.offset, spec.limit + 1)
+        start: int | None = spec.offset
+        if spec.cursor is not None:
+            value, after_id = Q.cursor_values(spec)
+            start = rowstore.sorted_position_after(served, name, desc, value, after_id)
+        if start is not None:
+            ids = rowstore.sorted_ids(served, name, desc, start, spec.limit + 1)
     elif len(spec.equals) == 1 and len(spec.where) == 1 and not spec.order:
         # The lone equality filter (no search, no grant scope, no other filter): its value order.
         name, value = spec.equals[0]
