@@ -4,6 +4,7 @@ import ast
 import importlib
 import inspect
 import pathlib
+import re
 
 import pytest
 
@@ -53,3 +54,21 @@ def test_views_and_endpoints_do_not_fetch_guarded_models_directly():
             if banned in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {banned}")
     assert offenders == [], "use selectors.get_dataset_for(actor, code) so missing and forbidden look alike"
+
+
+def test_privilege_is_decided_by_roles_of_alone():
+    """Every permission asks core.actors.roles_of, which drops a staff account's roles when its session or key
+    did not pass the second factor (tests/test_second_factor_everywhere.py walks every endpoint for it). Code
+    that read role assignments, superuser or staff flags itself, or asked held_roles_of (the roles whatever the
+    session), would step around that rule."""
+    own = ("accounts/", "core/actors.py", "core/testing.py", "demo/")
+    banned = re.compile(
+        r"RoleAssignment\.objects|\.roles\.|is_superuser|\.is_staff\b|held_roles_of|SECOND_FACTOR_ATTR"
+    )
+    offenders = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if "/tests/" in rel or "/migrations/" in rel or rel.startswith(own):
+            continue
+        offenders += [f"{rel}: {m.group(0)}" for m in banned.finditer(path.read_text())]
+    assert offenders == [], "decide privilege with core.actors.roles_of(actor)"
