@@ -127,6 +127,13 @@ def privacy_review(actor: Any, dataset: Any, *, run_gate: bool = False) -> dict[
     out["version"] = {"number": version.number, "state": version.state, "rows": version.row_count}
     report, sample = scan_version(version)
     out["scan"] = report.as_dict()
+    from kaifang.privacy.openversion import may_read_raw
+
+    if not may_read_raw(actor, dataset):
+        # A masked example still shows a region code and last digits: only for those who read the raw file.
+        for column in out["scan"]["columns"]:
+            for kind in column["kinds"]:
+                kind["evidence"] = []
     out["suggestion"] = grading.suggestion(report)
     out["suggested_rules"] = grading.suggest_rules(report)
     if profile is not None:

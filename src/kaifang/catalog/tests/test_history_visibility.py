@@ -167,3 +167,32 @@ def test_migration_scrubs_stored_evidence(history_ds, personas):
     assert gate.reasons == [old_reason.replace("（如421202********1238）", "")]
     assert not _leaks(event.reason) and "138" not in event.reason
     assert event.reason.count("居民身份证号，请在发布方案中") == 3
+
+
+def test_masked_examples_of_the_review_page_only_for_the_department(make_table, client, login, personas):
+    """The review page's per-column detections show masked examples to the department's officers (who read
+    the raw file anyway); a reviewer of the region sees what was found, and where, without them."""
+    fields = [
+        *FIELDS,
+        {
+            "name": "身份证号",
+            "data_type": "C",
+            "length": 18,
+            "sensitivity_grade": "G4",
+            "share_type": "conditional",
+            "open_attribute": "closed",  # withheld from the open version: the raw file still holds it
+        },
+    ]
+    csv = "编号,名称,数量,身份证号\n" + "".join(f"A{i},企业{i},{i},{ID}\n" for i in range(1, 30))
+    ds = make_table(csv, fields, title="含身份证号的名录")
+    slug = slug_for_code(ds.code)
+    officer = login(personas["officer"]).get(f"/privacy/datasets/{slug}/?format=json").json()
+    kinds = [k for c in officer["scan"]["columns"] for k in c["kinds"]]
+    assert any(k["evidence"] for k in kinds)
+    reviewer = login(personas["reviewer"]).get(f"/privacy/datasets/{slug}/?format=json")
+    assert reviewer.status_code == 200
+    kinds = [k for c in reviewer.json()["scan"]["columns"] for k in c["kinds"]]
+    assert kinds and not any(k["evidence"] for k in kinds)
+    assert not _leaks(reviewer.content.decode())
+    page = client.get(f"/privacy/datasets/{slug}/").content.decode()
+    assert "居民身份证号" in page and not _leaks(page)
