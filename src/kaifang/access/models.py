@@ -115,7 +115,10 @@ class AccessGrant(models.Model):
 
     def report_due(self) -> timezone.datetime | None:
         """When the next usage report is due: a period after the last report (or after the grant)."""
-        last = self.reports.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
+        if "last_report_at" in self.__dict__:  # annotated by the cached read (access/identity.py)
+            last = self.__dict__["last_report_at"]
+        else:
+            last = self.reports.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
         start = last or self.created_at
         return start + timezone.timedelta(days=self.report_every_days) if start else None
 
@@ -179,3 +182,19 @@ class CallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.endpoint} {self.dataset_code} {self.status}"
+
+
+class AccessGeneration(models.Model):
+    """One row whose value moves whenever a saved or deleted key, user, role, grant or usage report could
+    change what a caller may read (access/identity.py): with the newest catalog event it keys every
+    process's cache of keys, roles and grants, so a change made through the admin (which writes no audit
+    event) still takes effect on the next call."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("访问控制版本")
+        verbose_name_plural = _("访问控制版本")
+
+    def __str__(self) -> str:
+        return str(self.value)

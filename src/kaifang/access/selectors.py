@@ -16,12 +16,14 @@ from kaifang.core.errors import NotFound
 
 def usable_grant(actor: Any, dataset: Dataset) -> AccessGrant | None:
     """The grant that lets this actor use this dataset's data now (active, in period, reports not overdue)."""
+    from kaifang.access.identity import grants_of
+
     roles = roles_of(actor)
     if not roles.authenticated:
         return None
-    for grant in AccessGrant.objects.filter(
-        grantee_id=roles.user_id, dataset=dataset, revoked_at__isnull=True
-    ):
+    # Read once per access generation (a revocation, a new grant or a report moves it); the period and an
+    # overdue report are checked against the clock on every call.
+    for grant in grants_of(actor, roles.user_id, dataset.pk):
         if grant.status() == "active":
             return grant
     return None

@@ -38,14 +38,17 @@ def get_dataset_for(actor: Any, code: str) -> Dataset:
     """One dataset by code, or NotFound alike for 'missing' and 'not yours'."""
     if not isinstance(code, str) or len(code) > 40:
         raise NotFound()
-    if getattr(actor, "is_authenticated", False):
+    from kaifang.core.actors import roles_of
+
+    if getattr(actor, "is_authenticated", False) and roles_of(actor).is_staff_member:
         ds = _dataset_query(actor, code)
     else:
         # What the public sees of a dataset is the same for every anonymous reader until a service commits a
         # change (decision 0004): one index lookup instead of the joined query on every data call. The
-        # generation travels with the instance, for caches keyed on what was read with it.
+        # generation travels with the instance, for caches keyed on what was read with it. Signed-in users
+        # and API keys without staff roles see exactly the public datasets (datasets_visible_to).
         generation = catalog_generation()
-        ds = _PUBLIC_DATASETS.get(generation, code, lambda: _dataset_query(actor, code))
+        ds = _PUBLIC_DATASETS.get(generation, code, lambda: _dataset_query(None, code))
         if ds is not None:
             ds = copy.copy(ds)
             ds.read_at_generation = generation

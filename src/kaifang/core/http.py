@@ -34,9 +34,9 @@ def actor_for(request: HttpRequest) -> Any:
             )
     token = bearer_token(request)
     if token is not None:
-        from kaifang.accounts.selectors import api_key_for
+        from kaifang.access.identity import key_for
 
-        key = api_key_for(token)
+        key = key_for(token)  # cached by access generation: a revocation still counts on the next call
         if key is None:
             raise NotAuthenticated(_("API 密钥无效、已过期或已吊销。"))
         if request.method not in SAFE_METHODS and "write" not in (key.scopes or []):

@@ -14,7 +14,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_ALL: list[GenerationMemo] = []
+_ALL: list[Any] = []
+
+
+def register(holder: Any) -> None:
+    """Have clear_memos() also empty another per-process holder (anything with a clear() method)."""
+    _ALL.append(holder)
 
 
 def clear_memos() -> None:
@@ -35,9 +40,12 @@ class GenerationMemo:
         with self._lock:
             self._generation, self._values = None, {}
 
-    def get(self, generation: int, key: Any, compute: Callable[[], Any]) -> Any:
+    def get(
+        self, generation: int, key: Any, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None
+    ) -> Any:
         """The value for `key` at `generation`, computed once. A request that read an older generation than
-        the newest seen (another thread's service committed in between) computes without keeping."""
+        the newest seen (another thread's service committed in between) computes without keeping; so does
+        one whose value `keep` refuses (an unknown API key must not fill the memo)."""
         with self._lock:
             if self._generation is None or generation > self._generation:
                 self._generation, self._values = generation, {}
@@ -45,7 +53,7 @@ class GenerationMemo:
             if current and key in self._values:
                 return self._values[key]
         value = compute()
-        if current:
+        if current and (keep is None or keep(value)):
             with self._lock:
                 if generation == self._generation:
                     if len(self._values) >= self._most:

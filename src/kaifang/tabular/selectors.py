@@ -104,14 +104,22 @@ def served_to(actor: Any, dataset: Dataset, number: Any = None) -> tuple[TableVe
     """The version an actor is served and the columns they may read. For anonymous readers of the current
     version that is the same for everyone until a service commits a change, so it is cached by the catalog
     generation (decision 0004): three queries (version, gate decision, fields) fewer per data call."""
-    if number not in (None, "") or getattr(actor, "is_authenticated", False):
+    from kaifang.catalog.choices import OpenAttribute
+    from kaifang.core.actors import roles_of
+
+    # A signed-in user or API key without staff roles reads an unconditionally open dataset as the public
+    # does (no grant, no unpublished or raw version): the same cached answer (issue 12 item 15).
+    public_reader = not getattr(actor, "is_authenticated", False) or (
+        dataset.open_attribute == OpenAttribute.UNCONDITIONAL and not roles_of(actor).is_staff_member
+    )
+    if number not in (None, "") or not public_reader:
         version = get_version_for(actor, dataset, number)
         return version, columns_visible_to(actor, dataset, version)
     from kaifang.catalog.selectors import catalog_generation
 
     def read() -> tuple[TableVersion, list[dict[str, Any]]]:
-        version = get_version_for(actor, dataset)
-        return version, columns_visible_to(actor, dataset, version)
+        version = get_version_for(None, dataset)
+        return version, columns_visible_to(None, dataset, version)
 
     generation = getattr(dataset, "read_at_generation", None) or catalog_generation()
     version, columns = _PUBLIC_VERSIONS.get(generation, dataset.pk, read)

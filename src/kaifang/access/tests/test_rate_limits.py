@@ -184,3 +184,29 @@ def test_limit_holds_across_the_worker_processes_of_a_real_server(tmp_path):
     finally:
         serve.terminate()
         serve.wait(timeout=60)
+
+
+@pytest.mark.django_db
+def test_units_taken_ahead_never_let_more_through_than_the_limit():
+    """Far from a limit a worker counts a few units at once (fewer writes); across two workers the calls let
+    through never pass the limit, and one worker alone gets exactly the limit."""
+    from kaifang.core.ratelimit import Leases
+
+    keys, limits = [("grant:9:minute", 5)], [200]
+    one, two = Leases(), Leases()
+    allowed = sum(1 for i in range(400) if (one if i % 3 else two).take(keys, limits) is not None)
+    assert 200 - 2 * (Leases.LEASE_MOST - 1) <= allowed <= 200
+    assert RateCounter.objects.get(bucket="grant:9:minute").count <= 200
+    alone = Leases()
+    keys = [("grant:10:minute", 5)]
+    assert sum(1 for _ in range(300) if alone.take(keys, limits) is not None) == 200
+    writes = RateCounter.objects.get(bucket="grant:10:minute").count
+    assert writes == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_calls_against_a_large_limit_never_exceed_it():
+    windows = [Window("minute", 60, 300)]
+    results = _in_threads(60, lambda: [_allowed("grant:78", windows) for _ in range(10)])
+    assert sum(r.count(True) for r in results) == 300  # one process: what it holds it uses itself
+    assert RateCounter.objects.get(bucket="grant:78:minute").count == 300
