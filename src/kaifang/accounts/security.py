@@ -143,6 +143,7 @@ def provisioning_uri(secret: str, username: str, issuer: str = "Kaifang") -> str
 
 SESSION_2FA = "kaifang_2fa_verified"  # holds the id of the user whose one-time password this session passed
 STAFF_PREFIXES = ("/staff/", "/admin/")
+ADMIN_LOGIN = "/admin/login/"
 
 
 class StaffSecondFactorMiddleware:
@@ -157,10 +158,14 @@ class StaffSecondFactorMiddleware:
         from django.conf import settings
         from django.contrib import messages
         from django.shortcuts import redirect
+        from django.urls import reverse
         from django.utils.translation import gettext as _
 
         from kaifang.core.actors import held_roles_of, mark_second_factor
 
+        if request.path.startswith(ADMIN_LOGIN):
+            # Django's own admin login checks a password with no throttling and no second factor.
+            return redirect(f"{reverse('accounts:login')}?next=/admin/")
         user = request.user
         if not user.is_authenticated:
             return self.get_response(request)

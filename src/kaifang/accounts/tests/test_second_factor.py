@@ -202,3 +202,30 @@ def test_the_setting_off_keeps_password_logins_working(client, settings, persona
     ds = make_dataset("submitted")
     password_only(client, "reviewer")
     assert post_json(client, f"/api/v1/datasets/{slug_for_code(ds.code)}/review-start").status_code == 200
+
+
+def test_the_admin_login_page_is_not_a_way_around(client, personas):
+    r = client.post("/admin/login/", {"username": "operator", "password": PASSWORD})
+    assert r.status_code == 302 and r["Location"] == "/accounts/login/?next=/admin/"
+    assert client.get("/api/v1/me").json() == {"authenticated": False}
+    password_only(client, "operator")
+    assert client.get("/admin/")["Location"] == "/accounts/security/"
+
+
+def test_a_verified_operator_issues_codes_in_the_admin(client, login, personas):
+    from kaifang.accounts.staffing import grant_admin_access
+
+    officer = personas["officer"]
+    grant_admin_access(personas["operator"])
+    login(personas["operator"])  # a second-factor session
+    r = client.post(
+        "/admin/accounts/user/",
+        {"action": "issue_totp_enrolment_code", "_selected_action": [officer.pk]},
+        follow=True,
+    )
+    shown = [str(m) for m in r.context["messages"]]
+    assert len(shown) == 1 and shown[0].startswith("officer: ")
+    code = shown[0].split(": ", 1)[1]
+    password_only(client, "officer")
+    enrol(client, officer, code)
+    assert TotpEnrolmentCode.objects.get(user=officer).issued_by == "operator"
