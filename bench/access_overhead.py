@@ -171,7 +171,9 @@ def main() -> int:
             servers.append([name, f"http://127.0.0.1:{port}", with_keys, proc])
         for _name, base, _keys, _proc in servers:
             wait_until_up(base + "/api/v1/stats")
+        # The list is read from both servers alike, so neither starts the cold round warmer than the other.
         paths = varied_paths(servers[0][1], slugs, args.paths)
+        assert varied_paths(servers[1][1], slugs, args.paths) == paths
         for server in servers:
             server[2] = lua(paths, server[2])
         cold: dict[str, dict[str, float]] = {}
