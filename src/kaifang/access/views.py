@@ -189,6 +189,8 @@ def _call_logs_csv(qs: Any) -> HttpResponse:
 
     from django.http import StreamingHttpResponse
 
+    from kaifang.tabular.downloads import neutralise
+
     class Echo:
         def write(self, value: str) -> str:
             return value
@@ -202,8 +204,8 @@ def _call_logs_csv(qs: Any) -> HttpResponse:
                 getattr(log, c) if c != "user" else (log.user.username if log.user else "")
                 for c in CSV_COLUMNS
             ]
-            # Spreadsheet formula injection: a query string could start with = + - @.
-            yield writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in values])
+            # Spreadsheet formula injection: a query string could start with = + - @ (or a tab or CR).
+            yield writer.writerow([neutralise(v) for v in values])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="call-logs.csv"'

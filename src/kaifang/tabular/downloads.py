@@ -67,10 +67,6 @@ class Source:
     def of(cls, spec: Any, tables: dict[str, Path]) -> Source:
         return cls(list(spec.select), tables, list(spec.where), list(spec.params), list(spec.order))
 
-    @property
-    def filtered(self) -> bool:
-        return bool(self.where or self.order)
-
     def sql(self, columns: list[str] | None = None) -> str:
         """The query, ordered at its top level (an ORDER BY in a subquery is not kept by DuckDB's parallel
         writers). Order keys name the table's own columns, not the select list's aliases."""

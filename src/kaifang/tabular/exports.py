@@ -6,8 +6,9 @@ file speed (DuckDB writes CSV and Parquet on every core). Everything that determ
 query with the actor's column and row scope, its parameters, the content-addressed files it reads, and for
 XLSX the publication time written into it) names the file, so a cached file is never stale or another
 actor's. Rebuilding it gives the same bytes (`downloads.py`), and its ETag and `X-Content-SHA256` are the
-SHA-256 of the stored file, written next to it (`<file>.sha256`) when the file is made. Filtered downloads
-are generated per request and streamed, without Accept-Ranges, checksum or strong validator.
+SHA-256 of the stored file, written next to it (`<file>.sha256`) when the file is made. JSON and GeoJSON
+are streamed to their first requester while being stored. Filtered downloads are generated per request
+and streamed, without Accept-Ranges, checksum or strong validator.
 """
 
 # SQL here is built from schema names (quoted with quote_ident) and the engine's own parameterised filters.
@@ -32,6 +33,13 @@ from kaifang.tabular.engine import quote_ident
 LAYOUT = "2"
 # Every format a whole table is stored in, in the order the background task builds them (cheapest first).
 STORED = ("csv", "csv-bom", "csv-gbk", "parquet", "json", "geojson", "xlsx")
+# Written row by row in Python: the first request streams them while storing them (`stream_and_store`).
+SENT_WHILE_STORED = ("json", "geojson")
+# Publication prepares every format up to this many rows, and the DuckDB-written ones (CSV, Parquet) for any
+# table: JSON, GeoJSON and XLSX of millions of rows would hold the worker for minutes (openpyxl writes
+# ~30,000 cells/s), so those are stored by their first request.
+PREPARE_ALL_ROWS = 200_000
+PREPARED_ALWAYS = ("csv", "csv-bom", "csv-gbk", "parquet")
 
 
 @dataclass
@@ -68,8 +76,9 @@ class Download:
         return export_dir(folder) / f"{self.key()}{FORMATS[self.fmt][1]}"
 
 
-def is_whole_table(fmt: str, query: Any, source: Source) -> bool:
-    return fmt in STORED and not source.filtered and all(k == "format" for k in query)
+def is_whole_table(fmt: str, query: Any) -> bool:
+    """No filter, field list or sort in the request (the actor's own column and row scope is in the key)."""
+    return fmt in STORED and all(k == "format" for k in query)
 
 
 SAMPLE_FORMATS = ("csv", "csv-bom", "csv-gbk", "xlsx", "json")
@@ -148,14 +157,42 @@ def stored_file(download: Download) -> tuple[Path, str]:
     try:
         _write(download, tmp)
         digest = file_sha256(tmp)
-        side.write_text(digest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(side, _checksum_path(dest))
-        os.replace(tmp, dest)
+        _move_into_place(tmp, side, digest, dest)
     finally:
         tmp.unlink(missing_ok=True)
         side.unlink(missing_ok=True)
     return dest, digest
+
+
+def stream_and_store(download: Download) -> Iterator[bytes]:
+    """A format generated row by row (JSON, GeoJSON) sent as it is written, and stored with its checksum
+    once complete, for the next request: the first client gets its first byte at once instead of after
+    the whole file. A client that goes away leaves nothing behind."""
+    from kaifang.tabular import downloads
+    from kaifang.tabular.store import get_store
+
+    store = get_store()
+    tmp, side = store.new_temp(FORMATS[download.fmt][1]), store.new_temp(".sha256")
+    d, digest, complete = download, hashlib.sha256(), False
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in downloads.body(d.fmt, d.source, d.header, lonlat=d.lonlat, stamp=d.stamp, crs=d.crs):
+                out.write(chunk)
+                digest.update(chunk)
+                yield chunk
+        complete = True
+    finally:
+        if complete:
+            _move_into_place(tmp, side, digest.hexdigest(), download.path())
+        tmp.unlink(missing_ok=True)
+        side.unlink(missing_ok=True)
+
+
+def _move_into_place(tmp: Path, side: Path, digest: str, dest: Path) -> None:
+    side.write_text(digest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(side, _checksum_path(dest))
+    os.replace(tmp, dest)
 
 
 def _write(download: Download, tmp: Path) -> None:
@@ -165,7 +202,7 @@ def _write(download: Download, tmp: Path) -> None:
     if d.fmt == "parquet":
         source.engine().export_parquet(source.sql(), source.params, tables=source.tables, dest=tmp)
     elif d.fmt.startswith("csv"):
-        _write_csv(tmp, source, d.fmt)
+        _write_csv(tmp, d)
     elif d.fmt == "xlsx":
         downloads.write_xlsx(tmp, source, d.header, d.stamp)
     else:
@@ -192,28 +229,26 @@ def _guarded_columns(source: Source) -> list[str]:
     return columns
 
 
-def _write_csv(dest: Path, source: Source, variant: str) -> None:
-    """A whole-table CSV: UTF-8 written by DuckDB (its header is the guarded aliases), then given its BOM
-    or re-encoded as GB18030 chunk by chunk."""
+def _write_csv(dest: Path, download: Download) -> None:
+    """A whole-table CSV: UTF-8 written by DuckDB (its header is the guarded aliases); the BOM and GB18030
+    variants are made from the stored UTF-8 file of the same download (built first if missing), so the
+    table is read and sorted once for all three."""
     import codecs
+    import dataclasses
 
-    from kaifang.tabular.store import get_store
-
-    sql = source.sql(_guarded_columns(source))
-    if variant == "csv":
-        source.engine().export_csv(sql, source.params, tables=source.tables, dest=dest)
+    source = download.source
+    if download.fmt == "csv":
+        source.engine().export_csv(
+            source.sql(_guarded_columns(source)), source.params, tables=source.tables, dest=dest
+        )
         return
-    utf8 = get_store().new_temp(".csv")
-    try:
-        source.engine().export_csv(sql, source.params, tables=source.tables, dest=utf8)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        with open(utf8, "rb") as fin, open(dest, "wb") as fout:
-            if variant == "csv-bom":
-                fout.write(codecs.BOM_UTF8)
-            while data := fin.read(16 * 1024 * 1024):
-                fout.write(data if variant == "csv-bom" else decoder.decode(data).encode("gb18030"))
-    finally:
-        utf8.unlink(missing_ok=True)
+    utf8, _digest = stored_file(dataclasses.replace(download, fmt="csv"))
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(utf8, "rb") as fin, open(dest, "wb") as fout:
+        if download.fmt == "csv-bom":
+            fout.write(codecs.BOM_UTF8)
+        while data := fin.read(16 * 1024 * 1024):
+            fout.write(data if download.fmt == "csv-bom" else decoder.decode(data).encode("gb18030"))
 
 
 # --- Range --------------------------------------------------------------------------------------------------

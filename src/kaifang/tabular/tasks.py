@@ -140,9 +140,9 @@ def ingest_upload(context: Any, upload_id: str, actor_id: Any) -> dict[str, Any]
 
 @task()
 def prepare_public_downloads(version_id: int) -> dict[str, Any]:
-    """Build every whole-table file the public will download, right after publication, so the first
-    visitor gets a stored file at file speed and the dataset page can show each file's SHA-256; and the row
-    store of a large table (`rowstore.py`). Caches, not state: if this never runs, the first download
+    """Build the whole-table files the public will download, right after publication, so the first
+    visitor gets a stored file at file speed and the dataset page can show each file's SHA-256 (every format
+    up to `exports.PREPARE_ALL_ROWS` rows, CSV and Parquet beyond); and the row store of a large table. Caches, not state: if this never runs, the first download
     builds the same file (same key, same bytes) and the data API reads rows through DuckDB."""
     from django.contrib.auth.models import AnonymousUser
 
@@ -161,6 +161,8 @@ def prepare_public_downloads(version_id: int) -> dict[str, Any]:
         wanted = {}  # conditional data: each grantee's scope differs
     out: dict[str, Any] = {"files": {}}
     for fmt, download in wanted.items():
+        if version.row_count > exports.PREPARE_ALL_ROWS and fmt not in exports.PREPARED_ALWAYS:
+            continue  # stored by its first request instead
         try:
             path, digest = exports.stored_file(download)
         except Exception:  # one format failing must not keep the others from being prepared

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from kaifang.catalog.codes import slug_for_code
-from kaifang.tabular.exports import STORED
+from kaifang.tabular.exports import SENT_WHILE_STORED, STORED
 
 FIELDS = [
     {"name": "编号", "data_type": "C", "length": 16, "is_primary_key": True},
@@ -67,6 +67,9 @@ def test_every_whole_table_format_is_byte_stable_across_rebuilds_and_threads(big
         got = {}
         for fmt in STORED:
             r, data = fetch(client, big, fmt)
+            if fmt in SENT_WHILE_STORED:  # streamed to the first request while stored: the next gets the file
+                r, stored = fetch(client, big, fmt)
+                assert stored == data, fmt
             digest = hashlib.sha256(data).hexdigest()
             assert r["ETag"] == f'"{digest}"' and r["X-Content-SHA256"] == digest, fmt  # names the bytes
             got[fmt] = data
@@ -213,3 +216,75 @@ def test_an_unknown_coordinate_system_is_refused(client, login, personas, depart
     data["department"] = departments["transport"].uscc
     r = client.post("/api/v1/datasets", json.dumps(data), content_type="application/json")
     assert r.status_code == 422 and "坐标系" in r.json()["error"]["details"]["coordinate_system"]
+
+
+def test_a_grantees_whole_table_is_a_stored_file_of_its_rows_with_its_checksum(make_table, personas, login):
+    from kaifang.access import services as access
+    from kaifang.access.models import AgreementTemplate
+
+    ds = make_table(
+        "编号,名称,数量,经度,纬度\nA1,甲,1,114.3,29.8\nA2,乙,2,114.3,29.8\nA3,甲,3,,\n",
+        FIELDS,
+        open_attribute="conditional",
+        open_condition="签协议",
+    )
+    AgreementTemplate.objects.get_or_create(
+        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
+    )
+    today = datetime.date.today().isoformat()
+    app = access.access_application_submit(
+        actor=personas["enterprise"],
+        dataset=ds,
+        data={
+            "purpose": "研究",
+            "scenario": "评估",
+            "security_measures": "加密",
+            "period_start": today,
+            "period_end": today,
+            "accept_agreement": True,
+        },
+    )
+    access.access_application_approve(
+        actor=personas["officer"], application=app, fields=["编号", "数量"], row_filter="名称__eq=甲"
+    )
+    client = login(personas["enterprise"])
+    r, data = fetch(client, ds, "csv")
+    assert data.decode().splitlines() == ["编号,数量", "A1,1.0", "A3,3.0"]  # its columns and rows only
+    assert r["Accept-Ranges"] == "bytes" and r["X-Content-SHA256"] == hashlib.sha256(data).hexdigest()
+    part = client.get(url(ds, "csv"), HTTP_RANGE="bytes=3-", HTTP_IF_RANGE=r["ETag"])
+    assert part.status_code == 206 and b"".join(part.streaming_content) == data[3:]
+    html = client.get(f"/tabular/datasets/{slug_for_code(ds.code)}/data-panel/").content.decode()
+    assert checksums_on_page(html)["csv"] == r["X-Content-SHA256"]
+
+
+def test_large_tables_prepare_csv_and_parquet_and_json_is_stored_by_its_first_request(
+    make_dataset, personas, client, tmp_path, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    from kaifang.tabular import exports
+    from kaifang.tabular.services import table_ingest, table_version_publish
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    monkeypatch.setattr(exports, "PREPARE_ALL_ROWS", 100)  # this table counts as large
+    ds = make_dataset(fields=FIELDS)
+    path = tmp_path / "large.csv"
+    path.write_text(big_csv(500), encoding="utf-8")
+    version = table_ingest(actor=personas["officer"], dataset=ds, path=path, filename=path.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        table_version_publish(actor=personas["reviewer"], version=version)
+    panel = f"/tabular/datasets/{slug_for_code(ds.code)}/data-panel/"
+    shown = checksums_on_page(client.get(panel).content.decode())
+    assert {f for f, digest in shown.items() if digest} == set(exports.PREPARED_ALWAYS)
+    # A client that goes away mid-way leaves nothing stored.
+    from django.contrib.auth.models import AnonymousUser
+
+    _version, wanted = exports.for_whole_table(AnonymousUser(), ds)
+    gone = exports.stream_and_store(wanted["json"])
+    next(gone)
+    gone.close()  # what the server does when the connection drops
+    assert not list((Path(settings.KAIFANG_HOME) / "store" / "tmp").glob("*.json"))
+    assert checksums_on_page(client.get(panel).content.decode())["json"] is None
+    first, data = fetch(client, ds, "json")  # streamed at once, stored as it goes
+    assert first["ETag"].startswith('W/"') and "X-Content-SHA256" not in first
+    second, again = fetch(client, ds, "json")
+    assert again == data and second["X-Content-SHA256"] == hashlib.sha256(data).hexdigest()
+    assert checksums_on_page(client.get(panel).content.decode())["json"] == second["X-Content-SHA256"]

@@ -149,3 +149,24 @@ def test_registration_accepts_ordinary_names_with_inner_signs(client, login, per
     data["department"] = departments["transport"].uscc
     data["fields"][1] = {"name": "起点-终点", "name_en": "from-to", "data_type": "C", "length": 16}
     assert post(client, data).status_code in (200, 201)
+
+
+def test_the_call_log_csv_uses_the_same_guard(legacy, client, login, personas):
+    import datetime
+
+    from kaifang.access.models import CallLog
+
+    for query in ("\t=cmd", "", "a=1"):
+        CallLog.objects.create(
+            at=datetime.datetime.now(datetime.UTC),
+            dataset_code=legacy.code,
+            endpoint="data",
+            method="GET",
+            query=query,
+            status=200,
+            latency_ms=1.0,
+        )
+    login(personas["auditor"])
+    body = b"".join(client.get("/access/calls/?format=csv").streaming_content).decode("utf-8-sig")
+    queries = sorted(row[6] for row in csv.reader(io.StringIO(body, newline="")) if row[0] != "at")
+    assert queries == ["", "'\t=cmd", "a=1"]  # an empty value is left empty
