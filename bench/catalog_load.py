@@ -33,6 +33,34 @@ done = function(summary, latency, requests)
 end
 """
 
+# A wrk script that asks for a path drawn from a list on every request (seeded per wrk thread, so a run can
+# be repeated): a load that repeats one URL measures a cache. The list is a file of paths, one a line.
+LIST_LUA = """
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("thread_no", threads)
+end
+init = function(args)
+  math.randomseed(SEED + thread_no)
+  paths = {}
+  for line in io.lines([[PATHS]]) do paths[#paths + 1] = line end
+end
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+def url_list_script(paths: list[str], seed: int) -> str:
+    """A wrk script (file name) drawing each request's path at random from `paths` (ASCII, percent-encoded)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(paths) + "\n")
+        listing = f.name
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LIST_LUA.replace("SEED", str(int(seed))).replace("PATHS", listing) + LUA)
+        return f.name
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -64,9 +92,11 @@ def wait_until_up(url: str, timeout: float = 120) -> None:
     raise SystemExit(f"server did not come up at {url}")
 
 
-def run_wrk(wrk: str, url: str, seconds: int, connections: int, script: str) -> dict[str, float]:
+def run_wrk(
+    wrk: str, url: str, seconds: int, connections: int, script: str, timeout: str = "10s"
+) -> dict[str, float]:
     out = subprocess.run(
-        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s", script, url],
+        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", timeout, "-s", script, url],
         capture_output=True,
         text=True,
         check=True,
