@@ -4,6 +4,7 @@ in batches by a background thread, and flushed at exit so a normal shutdown lose
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import threading
 import time
@@ -22,7 +23,7 @@ DATA_PATH = re.compile(
 )
 FILE_PATH = re.compile(r"^/files/(?P<rel>.+)$")
 FLUSH_EVERY = 200
-FLUSH_SECONDS = 1.0
+FLUSH_SECONDS = float(os.environ.get("KAIFANG_CALLLOG_FLUSH_SECONDS", "1"))
 
 
 class CallLogBuffer:

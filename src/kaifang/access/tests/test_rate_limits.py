@@ -141,6 +141,8 @@ def test_limit_holds_across_the_worker_processes_of_a_real_server(tmp_path):
     env.update(
         KAIFANG_HOME=str(home), DJANGO_SETTINGS_MODULE="kaifang.config.settings", KAIFANG_RUN_WORKER="0"
     )
+    # Call-log rows then reach the database only when a buffer fills (200) or its worker stops.
+    env["KAIFANG_CALLLOG_FLUSH_SECONDS"] = "600"
     cli = [sys.executable, "-m", "kaifang.cli"]
     subprocess.run([*cli, "manage", "migrate", "-v0"], env=env, check=True, timeout=300)
     made = subprocess.run(
@@ -181,9 +183,21 @@ def test_limit_holds_across_the_worker_processes_of_a_real_server(tmp_path):
         with ThreadPoolExecutor(max_workers=24) as pool:
             statuses = list(pool.map(call, range(120)))
         assert statuses.count(200) == 30 and statuses.count(429) == 90, statuses
+        # Call-log rows are buffered per worker and written in batches: a stop writes what is left.
+        for i in range(40):
+            try:
+                urllib.request.urlopen(f"{base}/files/nope-{i}.csv", timeout=30).read()  # noqa: S310 - loopback
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 404
     finally:
         serve.terminate()
         serve.wait(timeout=60)
+    counted = subprocess.run(
+        [*cli, "manage", "shell", "-c",
+         "from kaifang.access.models import CallLog; print(CallLog.objects.filter(endpoint='file').count())"],
+        env=env, check=True, capture_output=True, text=True, timeout=120,
+    )
+    assert counted.stdout.strip().splitlines()[-1] == "40"
 
 
 @pytest.mark.django_db
