@@ -4,10 +4,14 @@ quasi-identifiers fails.
 
 `check_publishable(source, profile)` takes the raw table ({column: values}, a pyarrow Table or a Parquet
 path) and the dataset's publication profile; it writes the open version (profile applied) to a temporary
-Parquet file and scans that. With `already_applied=True` the source is taken to be the open version
+Parquet file and scans it. With `already_applied=True` the source is taken to be the open version
 itself and the profile only supplies context (quasi-identifiers, which columns were gridded).
 `prepare_open_version(raw_path, dest, profile, key)` writes the open version to `dest` and gates it, for
 the tabular app's publish step.
+
+The open version is scanned as it is written (`_write_scanned`): each batch goes to the Parquet writer
+and through the scan, so the scan sees exactly what the file holds and the file is not read back. A file
+that already exists is read back batch by batch (`_scan_file`); both feed `_Scan` the same batches.
 
 Speed: string columns are first filtered in Arrow (RE2) for anything that could hold an identifier (a run
 of digits, '@', a plate's province character, building/unit/room words, name context words); only those
@@ -19,8 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,10 +247,14 @@ def _scan_array(
             mask = pc.match_substring_regex(arr, _PREFILTER)
             if K.NAME in hints:
                 mask = pc.or_(mask, pc.match_substring_regex(arr, _NAME_PREFILTER))
-            mask = pc.and_(mask, pc.invert(pc.match_substring_regex(arr, _ENTERPRISE_CODE)))
-            if out.looks_random(name) and not hints & {K.ID_CARD, K.BANK_CARD}:
-                mask = pc.and_(mask, pc.invert(pc.match_substring_regex(arr, r"^\s*[0-9]{16,19}[Xx]?\s*$")))
-            idx = pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
+            idx = pc.indices_nonzero(pc.fill_null(mask, False))
+            if len(idx):  # the exclusions, on the values the prefilter kept only
+                kept = arr.take(idx)
+                drop = pc.match_substring_regex(kept, _ENTERPRISE_CODE)
+                if out.looks_random(name) and not hints & {K.ID_CARD, K.BANK_CARD}:
+                    drop = pc.or_(drop, pc.match_substring_regex(kept, r"^\s*[0-9]{16,19}[Xx]?\s*$"))
+                idx = idx.filter(pc.invert(drop))
+            idx = idx.to_pylist()
         values = arr.to_pylist() if len(idx) > len(arr) // 4 else None
         for i in idx:
             if out.saturated(name):
@@ -296,12 +306,10 @@ def _birth_dates(name: str, values: list[Any], offset: int, out: _Collector) -> 
             out.add(name, offset + i, K.BIRTH_DATE, f"{d.year}-**-**（精确到日）" if d else "****", 0.8)
 
 
-def _infer_name_columns(pf: pq.ParquetFile, hints: dict[str, frozenset[str]]) -> None:
+def _infer_name_columns(batch: pa.RecordBatch | pa.Table, hints: dict[str, frozenset[str]]) -> None:
     """A string column whose values mostly read as names is a name column even if its header says nothing
-    (e.g. 'col3'): check it value by value like a 姓名 column."""
-    batch = next(pf.iter_batches(batch_size=1000), None)
-    if batch is None:
-        return
+    (e.g. 'col3'): check it value by value like a 姓名 column. Decided on the table's first 1,000 rows."""
+    batch = batch.slice(0, 1000)
     for c, arr in zip(batch.schema.names, batch.columns, strict=True):
         if K.NAME in hints[c] or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             continue
@@ -324,30 +332,219 @@ def _person_table(profile: PublicationProfile | None, column_names: list[str]) -
     return any(personal_hints & set(name_hints(c)) for c in column_names)
 
 
-@contextmanager
-def _output(
-    source: Any, profile: PublicationProfile | None, key: bytes, already_applied: bool
-) -> Iterator[Path]:
-    """The open version as a Parquet path (temporary unless the source already is one)."""
-    with tempfile.TemporaryDirectory(prefix="kf-gate-") as tmp:
-        dest = Path(tmp) / "open.parquet"
-        if isinstance(source, str | Path):
-            if profile is None or already_applied:
-                yield Path(source)
-            else:
-                write_open_version(Path(source), dest, profile, key=key)
-                yield dest
+# --- the scan, fed batch by batch ----------------------------------------------------------------------------
+
+
+def _inspected(name: str, t: pa.DataType, hints: frozenset[str], person: bool, grid: bool) -> bool:
+    """Can `_scan_array` find anything in a column of this type (the same tests)? A file's other columns
+    are not even read back."""
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return True
+    if pa.types.is_integer(t):
+        return True
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return K.COORDINATE in hints and (person or bool(PERSON_LOCATION_HINT.search(name))) and not grid
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return K.BIRTH_DATE in hints and person
+    return False
+
+
+class _Scan:
+    """The scan of one table, fed its batches in row order: read back from a Parquet file (`_scan_file`), or
+    the very batches being written to the open version (`_write_scanned`). Both feed batches of exactly
+    BATCH_ROWS rows (the per-column shortcuts are taken batch by batch), so both decide alike."""
+
+    def __init__(self, schema: pa.Schema, profile: PublicationProfile | None) -> None:
+        self.names = schema.names
+        self.profile = profile
+        self.out = _Collector()
+        self.person = _person_table(profile, self.names)
+        self.hints = {c: frozenset(name_hints(c)) for c in self.names}
+        self.grid = {
+            c: bool(profile and profile.rule(c).get("action") in ("coordinate_grid", "suppress", "noise"))
+            for c in self.names
+        }
+        self.inspected = {
+            f.name
+            for f in schema
+            if _inspected(f.name, f.type, self.hints[f.name], self.person, self.grid[f.name])
+        }
+        self.rows = 0
+        for c in self.names:
+            for f in scan_text(c):
+                if _is_identifier(f.kind, f.confidence):
+                    self.out.add(c, -1, f.kind, f.evidence, f.confidence)
+
+    def feed(self, batch: pa.RecordBatch | pa.Table) -> None:
+        if not batch.num_rows:
             return
-        table = source if isinstance(source, pa.Table) else to_arrow(source)
-        if profile is not None and not already_applied:
-            table = to_arrow(apply_profile(table.to_pydict(), profile, key=key))
-        pq.write_table(table, dest, row_group_size=ROW_GROUP_ROWS)
-        yield dest
+        if self.rows == 0:
+            _infer_name_columns(batch, self.hints)
+        for c, arr in zip(batch.schema.names, batch.columns, strict=True):
+            if c in self.inspected:
+                _scan_array(c, arr, self.rows, self.hints[c], self.person, self.grid[c], self.out)
+        self.rows += batch.num_rows
+
+    def decision(self, path: Path) -> GateDecision:
+        """The decision over everything fed; k-anonymity is measured on `path`, the file fed."""
+        out, profile = self.out, self.profile
+        out.settle(self.hints)
+        reasons = out.reasons()
+        stats: dict[str, Any] = {
+            "rows": self.rows,
+            "columns": len(self.names),
+            "findings": sum(out.counts.values()),
+            "notes": out.notes,
+        }
+        if profile is not None and profile.quasi_identifiers:
+            present = [c for c in profile.quasi_identifiers if c in self.names]
+            sensitive = profile.sensitive_attribute if profile.sensitive_attribute in self.names else ""
+            ka = k_anonymity(
+                path,
+                present,
+                k=profile.k,
+                sensitive=sensitive,
+                l_threshold=profile.l_diversity if sensitive else 0,
+            )
+            stats["k_anonymity"] = ka.as_dict()
+            reasons += ka.reasons()
+        return GateDecision(not reasons, reasons, out.evidence, stats)
+
+
+def _scan_file(path: Path, profile: PublicationProfile | None) -> GateDecision:
+    """The gate over a Parquet file as it stands, read back batch by batch."""
+    pf = pq.ParquetFile(path)
+    scan = _Scan(pf.schema_arrow, profile)
+    names = pf.schema_arrow.names
+    columns = [c for c in names if c in scan.inspected] if len(set(names)) == len(names) else None
+    if columns != []:
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            scan.feed(batch)
+    scan.rows = pf.metadata.num_rows
+    return scan.decision(path)
+
+
+def _rebatched(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """The stream cut into tables of exactly `rows` rows (the last one shorter), without copying: the
+    engine's batches follow its threads' row groups, not a fixed size."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        held.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(held)
+            yield table.slice(0, rows)
+            rest = table.slice(rows)
+            held, count = rest.to_batches(), rest.num_rows
+    if count:
+        yield pa.Table.from_batches(held)
+
+
+def _dictionary_columns(table: pa.Table) -> list[str]:
+    """The columns whose values repeat (fewer than 1 in 10 distinct among the first rows): dictionary-encoded,
+    as DuckDB's writer decides it, which keeps the file the size the engine's COPY writes."""
+    out = []
+    table = table.slice(0, 8192)
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        t = col.type
+        simple = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t)
+        if pa.types.is_dictionary(t) or (
+            (simple or pa.types.is_primitive(t)) and pc.count_distinct(col).as_py() * 10 < len(col)
+        ):
+            out.append(name)
+    return out
+
+
+class _ParquetOut:
+    """A Parquet file written batch by batch on a thread of its own: pyarrow encodes and compresses without
+    the GIL, so the write of one batch overlaps the scan of the next. zstd and row groups of
+    ROW_GROUP_ROWS rows, as the engine's COPY writes the store's objects."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        self._writer: pq.ParquetWriter | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kf-gate-write")
+        self._pending: Future[None] | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(
+                self.dest,
+                table.schema,
+                compression="zstd",
+                compression_level=3,
+                use_dictionary=_dictionary_columns(table),
+            )
+        self._wait()
+        self._pending = self._pool.submit(self._writer.write_table, table, ROW_GROUP_ROWS)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown()
+            if self._writer is not None:
+                self._writer.close()
+
+
+def _prefetched(batches: Iterable[pa.RecordBatch], ahead: int = 2) -> Iterator[pa.RecordBatch]:
+    """`batches` produced on a thread of their own, up to `ahead` in advance: the engine computes the next
+    batches of the open version (without the GIL) while this thread scans the last one."""
+    it = iter(batches)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kf-gate-read") as pool:
+        pending = deque(pool.submit(next, it, None) for _ in range(ahead))
+        while (batch := pending.popleft().result()) is not None:
+            pending.append(pool.submit(next, it, None))
+            yield batch
+
+
+def _write_scanned(
+    batches: Iterable[pa.RecordBatch], dest: Path, profile: PublicationProfile | None
+) -> _Scan | None:
+    """Write `batches` to `dest` and scan each one as it is written: the scan sees exactly the batches the
+    file is made of, and nothing is read back. None when there were no rows (nothing is written)."""
+    scan: _Scan | None = None
+    out = _ParquetOut(dest)
+    try:
+        for table in _rebatched(batches, BATCH_ROWS):
+            out.write(table)
+            if scan is None:
+                scan = _Scan(table.schema, profile)
+            scan.feed(table)
+    finally:
+        out.close()
+    return scan
+
+
+def _open_batches(raw: Path, profile: PublicationProfile, key: bytes) -> Iterator[pa.RecordBatch]:
+    """The open version of a raw Parquet file as a stream of batches: the profile's SQL streamed by the
+    engine when every rule has a SQL form, else the Python rules over the whole table."""
+    from django.conf import settings
+
+    from kaifang.tabular.engine import TableEngine
+
+    try:
+        sql = profile_select_sql(profile, pq.read_schema(raw).names, key=key)
+    except NotExpressibleInSQL:
+        yield from to_arrow(apply_profile(pq.read_table(raw).to_pydict(), profile, key=key)).to_batches()
+        return
+    limit = getattr(settings, "KAIFANG_INGEST_TIME_LIMIT", 3600.0)
+    yield from TableEngine().stream(sql, [], tables={"t": raw}, batch_rows=BATCH_ROWS, time_limit=limit)
 
 
 def write_open_version(raw: Path, dest: Path, profile: PublicationProfile, *, key: bytes) -> None:
-    """Write the open version of a raw Parquet file: one DuckDB COPY when every rule has a SQL form, else
-    the Python rules over the whole table."""
+    """Write the open version of a raw Parquet file without gating it (the masked preview): one DuckDB COPY
+    when every rule has a SQL form, else the Python rules over the whole table."""
     from kaifang.tabular.engine import TableEngine
 
     columns = pq.read_schema(raw).names
@@ -385,57 +582,42 @@ def check_publishable(
             ],
             stats={"columns": len(names)},
         )
-    out = _Collector()
-    with _output(source, profile, key, already_applied) as path:
-        pf = pq.ParquetFile(path)
-        columns = pf.schema_arrow.names
-        person = _person_table(profile, columns)
-        hints = {c: frozenset(name_hints(c)) for c in columns}
-        grid = {
-            c: bool(profile and profile.rule(c).get("action") in ("coordinate_grid", "suppress", "noise"))
-            for c in columns
-        }
-        for c in columns:
-            for f in scan_text(c):
-                if _is_identifier(f.kind, f.confidence):
-                    out.add(c, -1, f.kind, f.evidence, f.confidence)
-        _infer_name_columns(pf, hints)
-        rows = 0
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS):
-            for c, arr in zip(batch.schema.names, batch.columns, strict=True):
-                _scan_array(c, arr, rows, hints[c], person, grid[c], out)
-            rows += batch.num_rows
-        out.settle(hints)
-        reasons = out.reasons()
-        stats: dict[str, Any] = {
-            "rows": rows,
-            "columns": len(columns),
-            "findings": sum(out.counts.values()),
-            "notes": out.notes,
-        }
-        if profile is not None and profile.quasi_identifiers:
-            present = [c for c in profile.quasi_identifiers if c in columns]
-            sensitive = profile.sensitive_attribute if profile.sensitive_attribute in columns else ""
-            ka = k_anonymity(
-                path,
-                present,
-                k=profile.k,
-                sensitive=sensitive,
-                l_threshold=profile.l_diversity if sensitive else 0,
-            )
-            stats["k_anonymity"] = ka.as_dict()
-            reasons += ka.reasons()
-    return GateDecision(not reasons, reasons, out.evidence, stats)
+    if isinstance(source, str | Path) and (profile is None or already_applied):
+        return _scan_file(Path(source), profile)
+    with tempfile.TemporaryDirectory(prefix="kf-gate-") as tmp:
+        dest = Path(tmp) / "open.parquet"
+        if isinstance(source, str | Path):
+            return prepare_open_version(Path(source), dest, profile, key=key)
+        table = source if isinstance(source, pa.Table) else to_arrow(source)
+        if profile is not None and not already_applied:
+            table = to_arrow(apply_profile(table.to_pydict(), profile, key=key))
+        scan = _write_scanned(table.to_batches(), dest, profile)
+        if scan is None:  # no rows
+            pq.write_table(table, dest, row_group_size=ROW_GROUP_ROWS)
+            return _scan_file(dest, profile)
+        return scan.decision(dest)
 
 
 def prepare_open_version(
     raw: Path, dest: Path, profile: PublicationProfile | None, *, key: bytes
 ) -> GateDecision:
-    """Write the open version of `raw` to `dest` (profile applied) and gate exactly that file."""
+    """Write the open version of `raw` to `dest` (profile applied) and gate exactly what is written: each
+    batch is scanned on its way into the file, which is not read back."""
     if profile is None:
         profile = PublicationProfile()
-    write_open_version(Path(raw), Path(dest), profile, key=key)
-    return check_publishable(Path(dest), profile, key=key, already_applied=True)
+    raw, dest = Path(raw), Path(dest)
+    scan = None
+    # Row suppression is a window over the whole table: the engine's COPY (with its larger memory) writes
+    # that open version and the file is read back.
+    suppress_rows = profile.suppress_rows_below_k and bool(profile.quasi_identifiers)
+    if len(profile.output_columns(pq.read_schema(raw).names)) <= MAX_COLUMNS and not suppress_rows:
+        # Closed in this order: the read-ahead thread stops before the engine's stream is closed.
+        with closing(_open_batches(raw, profile, key)) as source, closing(_prefetched(source)) as batches:
+            scan = _write_scanned(batches, dest, profile)
+    if scan is None:  # no rows, too many columns to scan, or rows suppressed: gated as written
+        write_open_version(raw, dest, profile, key=key)
+        return check_publishable(dest, profile, key=key, already_applied=True)
+    return scan.decision(dest)
 
 
 def gate_table_version(version: Any, *, apply_profile: bool = False) -> GateDecision:

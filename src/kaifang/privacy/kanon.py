@@ -129,7 +129,7 @@ def _engine() -> Any:
 def _measure(
     path: Path, exprs: list[str], k: int, sensitive: str = "", l_threshold: int = 0
 ) -> tuple[Any, ...]:
-    group = ", ".join(exprs) if exprs else "1"
+    group = ", ".join(exprs) if exprs else "()"  # `GROUP BY 1` would name the first output column: count(*)
     d = f", count(DISTINCT {_q(sensitive)}) AS d" if sensitive else ", 0 AS d"
     sql = (
         f"WITH g AS (SELECT count(*) AS c{d} FROM t GROUP BY {group}) "
