@@ -226,13 +226,30 @@ def session(user, second_factor):
     return client
 
 
-def walk(world, staff_client):
+def key_client(user, second_factor):
+    """A read and write key as keys made before the flag existed (second_factor false) or after."""
+    from kaifang.accounts.models import ApiKey
+
+    key = ApiKey.objects.create(
+        user=user,
+        name="walk",
+        prefix=f"w{user.pk:07d}"[:8],
+        digest=ApiKey.hash_secret("s3cret"),
+        scopes=["read", "write"],
+        second_factor=second_factor,
+    )
+    return Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer kf_{key.prefix}_s3cret")
+
+
+def walk(world, staff_client, twin=None, api_only=False):
     from kaifang.config.api import api
 
     schema = api.get_openapi_schema()
-    twin = session(world["twin"], second_factor=True)
+    twin = twin or session(world["twin"], second_factor=True)
     differences = []
     for route in all_routes():
+        if api_only and not route.startswith("api/"):
+            continue
         methods = api_operations(schema, route) if route.startswith("api/") else {"get": None, "post": None}
         for url in urls_for(route, world):
             for method, body in methods.items():
@@ -254,6 +271,19 @@ def test_a_password_alone_gives_no_staff_power_on_any_endpoint(world, settings):
     assert differences == [], "password-only staff sessions reach privileged answers:\n" + "\n".join(
         differences
     )
+
+
+def test_a_key_made_with_a_password_alone_gives_no_staff_power(world, settings):
+    settings.KAIFANG_STAFF_2FA_REQUIRED = True
+    staff, twin = key_client(world["boss"], False), key_client(world["twin"], True)
+    differences = walk(world, staff, twin, api_only=True)
+    assert differences == [], "password-only staff keys reach privileged answers:\n" + "\n".join(differences)
+    assert staff.get("/api/v1/me").json()["username"] == "boss"  # the walk did use the key
+    assert staff.get("/api/v1/datasets?catalog=resource").status_code == 404
+    key = world["boss"].api_keys.get()
+    key.second_factor = True  # the same key as if made from a second-factor session
+    key.save()
+    assert staff.get("/api/v1/datasets?catalog=resource").status_code == 200
 
 
 def test_the_walk_reaches_privileged_endpoints(world, settings):
