@@ -1049,15 +1049,26 @@ def _histograms(con: Any, schema: list[dict[str, Any]], stats: list[Any]) -> dic
             spans.append((i, f"epoch({quote_ident(c['name'])})", c["sql_type"]))
     if not spans:
         return {}
+    # A number column may hold NaN or ±inf (DuckDB reads them as doubles): they have no bin, and as bounds
+    # they would make every width NaN and the SQL below invalid; the bins cover the finite values.
     bounds = con.execute(
-        "SELECT " + ", ".join(f"min({e}), max({e})" for _i, e, _k in spans) + " FROM t"
+        "SELECT "
+        + ", ".join(f"min({e}) FILTER (isfinite({e})), max({e}) FILTER (isfinite({e}))" for _i, e, _k in spans)
+        + " FROM t"
     ).fetchone()
     counts = []
     for n, (i, expr, kind) in enumerate(spans):
+        if bounds[2 * n] is None:
+            continue
         lo, hi = float(bounds[2 * n]), float(bounds[2 * n + 1])
         width = (hi - lo) / 10 or (86400.0 if kind != "number" else 1.0)
         bins[i] = (lo, width, kind)
-        counts.append(f"histogram(least(floor(({expr} - {lo!r}) / {width!r}), 9)::INT)")
+        counts.append(
+            f"histogram(CASE WHEN isfinite({expr}) THEN least(floor(({expr} - {lo!r}) / {width!r}), 9)::INT END)"
+        )
+    if not counts:
+        return {}
+    spans = [span for span in spans if span[0] in bins]
     row = con.execute("SELECT " + ", ".join(counts) + " FROM t").fetchone()
 
     def label(seconds: float, kind: str) -> Any:

@@ -253,3 +253,32 @@ def test_a_failed_ingest_keeps_the_previous_version(published, ingest):
     with pytest.raises(IngestError):
         ingest(published, HEADER + "A001,一中,abc,2024-01-02,甲,114,29,\n")
     assert current_version(published) == before
+
+
+@pytest.mark.parametrize("odd", [["NaN", "inf"], ["-inf", "-inf"], ["nan", "NaN"]])
+def test_non_finite_numbers_get_a_profile_of_the_finite_ones(table_ds, ingest, odd):
+    """NaN and ±inf are doubles to DuckDB; as histogram bounds they made the profile's SQL invalid."""
+    csv = (
+        HEADER
+        + "\n".join(
+            [
+                "A001,一中,12.5,2024-01-02,甲,114.32,29.84,",
+                f"A002,二中,{odd[0]},2024-02-03,乙,114.30,29.85,",
+                f"A003,三中,{odd[1]},2024-03-04,丙,113.92,29.97,",
+                "A004,四中,40,2024-04-05,甲,113.90,29.72,",
+            ]
+        )
+        + "\n"
+    )
+    version = ingest(table_ds, csv)
+    assert version.state == "validated" and version.row_count == 4
+    bins = version.profile["数量"]["histogram"]
+    assert len(bins) == 10 and sum(b[2] for b in bins) == 2
+    assert bins[0][0] == 12.5 and bins[-1][1] == 40
+
+
+def test_a_number_column_of_only_non_finite_values_has_no_histogram(table_ds, ingest):
+    csv = HEADER + "A001,一中,NaN,2024-01-02,甲,114.32,29.84,\nA002,二中,inf,2024-02-03,乙,114.30,29.85,\n"
+    version = ingest(table_ds, csv)
+    assert version.state == "validated"
+    assert "histogram" not in version.profile["数量"]
