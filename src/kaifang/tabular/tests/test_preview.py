@@ -104,3 +104,14 @@ def test_profile_charts_from_the_stored_profile(make_table, client, django_asser
     # The accessible fallback: the same numbers as a table, with Chinese labels.
     assert "分布表" in html and "常见值表" in html and "空值 0 行（0.0%）" in html
     assert '<td>甲</td><td class="num">100</td>' in html
+
+
+@pytest.mark.parametrize(("offset", "previous"), [(5, 0), (20, 0), (45, 25)])
+def test_the_previous_page_link_never_asks_for_a_negative_offset(make_table, client, offset, previous):
+    from django.urls import reverse
+
+    ds = make_table(points_csv(60), POINT_FIELDS, title="六十个点")
+    body = client.get(reverse("tabular:preview", kwargs={"slug": slug_for_code(ds.code)}), {"offset": offset})
+    assert body.status_code == 200
+    html = body.content.decode()
+    assert f"?offset={previous}&amp;" in html and "offset=-" not in html
