@@ -113,7 +113,7 @@ def _text(response) -> str:
         import pyarrow.parquet as pq
 
         return json.dumps(pq.read_table(io.BytesIO(body)).to_pylist(), ensure_ascii=False, default=str)
-    if "gbk" in ctype:
+    if "gb18030" in ctype:
         return body.decode("gb18030")
     return body.decode("utf-8-sig")
 
