@@ -476,8 +476,13 @@ def version_diff(actor: Any, dataset: Dataset, number: int, against: int | None 
     column when there is none)."""
     from kaifang.tabular.engine import quote_ident
 
-    new = get_version_by_number(actor, dataset, number)
     qs = versions_for(actor, dataset).exclude(store_key="")
+    # Both sides as their reader is served them: a version not yet published is sealed in the raw zone and
+    # is compared through its masked preview (the metadata-only view has no file to query).
+    new = qs.filter(number=number).first()
+    if new is None:
+        raise NotFound()
+    new = as_served(new, actor)
     old = (
         qs.filter(number=against).first()
         if against is not None
