@@ -14,7 +14,7 @@ from kaifang.access.schemas import ApplicationIn, ApproveIn, ReportIn, TextIn, a
 from kaifang.catalog.codes import code_from_slug
 from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import NotAuthenticated, NotFound, ValidationFailed
-from kaifang.core.http import actor_for
+from kaifang.core.http import DbInt, actor_for
 
 router = Router(tags=["access"])
 
@@ -40,11 +40,11 @@ def list_applications(request: HttpRequest, queue: bool = False) -> list[dict[st
 
 
 @router.get("/applications/{app_id}", summary="申请详情")
-def get_application(request: HttpRequest, app_id: int) -> dict[str, Any]:
+def get_application(request: HttpRequest, app_id: DbInt) -> dict[str, Any]:
     return application_out(selectors.get_application_for(_user(request), app_id))
 
 
-def _act(request: HttpRequest, app_id: int, service: Any, **kwargs: Any) -> dict[str, Any]:
+def _act(request: HttpRequest, app_id: DbInt, service: Any, **kwargs: Any) -> dict[str, Any]:
     actor = _user(request)
     result = service(actor=actor, application=selectors.get_application_for(actor, app_id), **kwargs)
     app = result.application if isinstance(result, AccessGrant) else result
@@ -52,17 +52,17 @@ def _act(request: HttpRequest, app_id: int, service: Any, **kwargs: Any) -> dict
 
 
 @router.post("/applications/{app_id}/request-info", summary="要求补充材料")
-def request_info(request: HttpRequest, app_id: int, payload: TextIn) -> dict[str, Any]:
+def request_info(request: HttpRequest, app_id: DbInt, payload: TextIn) -> dict[str, Any]:
     return _act(request, app_id, services.access_application_request_info, question=payload.text)
 
 
 @router.post("/applications/{app_id}/answer", summary="补充材料")
-def answer(request: HttpRequest, app_id: int, payload: TextIn) -> dict[str, Any]:
+def answer(request: HttpRequest, app_id: DbInt, payload: TextIn) -> dict[str, Any]:
     return _act(request, app_id, services.access_application_answer, answer=payload.text)
 
 
 @router.post("/applications/{app_id}/approve", summary="批准（可缩小范围）")
-def approve(request: HttpRequest, app_id: int, payload: ApproveIn) -> dict[str, Any]:
+def approve(request: HttpRequest, app_id: DbInt, payload: ApproveIn) -> dict[str, Any]:
     until = None
     if payload.valid_until:
         try:
@@ -82,16 +82,16 @@ def approve(request: HttpRequest, app_id: int, payload: ApproveIn) -> dict[str, 
 
 
 @router.post("/applications/{app_id}/reject", summary="驳回（须说明理由）")
-def reject(request: HttpRequest, app_id: int, payload: TextIn) -> dict[str, Any]:
+def reject(request: HttpRequest, app_id: DbInt, payload: TextIn) -> dict[str, Any]:
     return _act(request, app_id, services.access_application_reject, reason=payload.text)
 
 
 @router.post("/applications/{app_id}/withdraw", summary="撤回申请")
-def withdraw(request: HttpRequest, app_id: int) -> dict[str, Any]:
+def withdraw(request: HttpRequest, app_id: DbInt) -> dict[str, Any]:
     return _act(request, app_id, services.access_application_withdraw)
 
 
-def _grant(request: HttpRequest, grant_id: int) -> tuple[Any, AccessGrant]:
+def _grant(request: HttpRequest, grant_id: DbInt) -> tuple[Any, AccessGrant]:
     actor = _user(request)
     grant = AccessGrant.objects.select_related("dataset", "application").filter(pk=grant_id).first()
     if grant is None:
@@ -101,13 +101,13 @@ def _grant(request: HttpRequest, grant_id: int) -> tuple[Any, AccessGrant]:
 
 
 @router.post("/grants/{grant_id}/revoke", summary="吊销授权")
-def revoke(request: HttpRequest, grant_id: int, payload: TextIn) -> dict[str, Any]:
+def revoke(request: HttpRequest, grant_id: DbInt, payload: TextIn) -> dict[str, Any]:
     actor, grant = _grant(request, grant_id)
     return grant_out(services.access_grant_revoke(actor=actor, grant=grant, reason=payload.text))
 
 
 @router.post("/grants/{grant_id}/reports", response={201: dict}, summary="提交数据利用报告")
-def report(request: HttpRequest, grant_id: int, payload: ReportIn) -> tuple[int, dict[str, Any]]:
+def report(request: HttpRequest, grant_id: DbInt, payload: ReportIn) -> tuple[int, dict[str, Any]]:
     actor, grant = _grant(request, grant_id)
     services.usage_report_submit(actor=actor, grant=grant, summary=payload.summary, outcomes=payload.outcomes)
     grant.refresh_from_db()

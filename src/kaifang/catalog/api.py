@@ -16,7 +16,7 @@ from kaifang.catalog.models import DuplicateFlag
 from kaifang.catalog.permissions import may_view_staff_catalogs, review_queue_for
 from kaifang.catalog.schemas import ActionIn, DatasetIn, SettleIn, dataset_out, dataset_summary, history_out
 from kaifang.core.errors import NotAuthenticated, NotFound
-from kaifang.core.http import actor_for
+from kaifang.core.http import DbInt, actor_for
 from kaifang.tenancy.selectors import get_department
 
 router = Router(tags=["catalog"])
@@ -177,7 +177,7 @@ def review_queue(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/duplicates/{flag_id}/settle", summary="裁定权威来源（一数一源）")
-def settle_duplicate(request: HttpRequest, flag_id: int, payload: SettleIn) -> dict[str, Any]:
+def settle_duplicate(request: HttpRequest, flag_id: DbInt, payload: SettleIn) -> dict[str, Any]:
     actor = _authenticated(request)
     flag = DuplicateFlag.objects.select_related("dataset", "other").filter(pk=flag_id).first()
     if flag is None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from pydantic import Field
 
 from kaifang.core.errors import DomainError, Forbidden, NotAuthenticated
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+# Keys and numbers the database stores are signed 64-bit integers on every backend: a larger one names no row
+# and would make the driver raise (SQLite: OverflowError) — every integer parameter of the API is this type,
+# so such a number is refused as a bad parameter (422) before any query.
+DbInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 KEY_PARAMETERS = ("api_key", "apikey", "access_token", "token", "key")
 
 

@@ -13,7 +13,7 @@ from kaifang.catalog import selectors as csel
 from kaifang.catalog.codes import code_from_slug
 from kaifang.catalog.permissions import may_view_staff_catalogs
 from kaifang.core.errors import NotAuthenticated, NotFound
-from kaifang.core.http import actor_for
+from kaifang.core.http import DbInt, actor_for
 from kaifang.search import selectors, services
 from kaifang.search.permissions import can_search_index_repair, can_search_settings_update
 from kaifang.search.schemas import SearchFilters, SynonymIn, hit_out, related_out
@@ -58,7 +58,7 @@ def suggest(request: HttpRequest, params: Query[SuggestQuery]) -> dict[str, Any]
 
 @router.get("/graph", summary="数据资源图谱")
 def graph(
-    request: HttpRequest, domain: str = "", focus: str = "", app: int | None = None, limit: int = 300
+    request: HttpRequest, domain: str = "", focus: str = "", app: DbInt | None = None, limit: int = 300
 ) -> dict[str, Any]:
     """`domain` narrows to one domain; `focus` (a dataset code) shows it with its related datasets;
     `app` (a scenario application id) the datasets that application uses."""
@@ -109,7 +109,7 @@ def synonym_list(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.delete("/search/synonyms/{pk}", response={204: None}, summary="删除同义词组（运营）")
-def synonym_delete(request: HttpRequest, pk: int) -> tuple[int, None]:
+def synonym_delete(request: HttpRequest, pk: DbInt) -> tuple[int, None]:
     actor = _authenticated(request)
     if not can_search_index_repair(actor):
         raise NotFound()

@@ -15,7 +15,7 @@ from ninja import Router
 from kaifang.catalog.codes import code_from_slug
 from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import NotAuthenticated
-from kaifang.core.http import actor_for
+from kaifang.core.http import DbInt, actor_for
 from kaifang.tabular import downloads, exports, profiles, selectors, services
 from kaifang.tabular import query as Q
 from kaifang.tabular.schemas import ReasonIn, UploadIn, upload_out, version_out
@@ -176,7 +176,7 @@ def sample_download(request: HttpRequest, slug: str) -> Any:
 
 
 @router.post("/datasets/{slug}/sample", summary="生成或重新生成样本数据集")
-def sample_publish(request: HttpRequest, slug: str, rows: int = services.SAMPLE_ROWS) -> dict[str, Any]:
+def sample_publish(request: HttpRequest, slug: str, rows: DbInt = services.SAMPLE_ROWS) -> dict[str, Any]:
     """Staff of the dataset: extract the first `rows` rows of the current version, apply the publication
     profile and pass the privacy gate (422 `privacy_gate` with the reasons otherwise)."""
     actor = _authenticated(request)
@@ -193,7 +193,7 @@ def versions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 
 
 @router.get("/datasets/{slug}/versions/{number}", summary="数据版本详情（结构、概况、问题行报告）")
-def version_detail(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+def version_detail(request: HttpRequest, slug: str, number: DbInt) -> dict[str, Any]:
     """`profile` holds the column statistics the caller may read (`profile_scope`): all of them for the staff
     responsible, the readable columns of open data, the granted columns and rows of a grant (`profile_rows`
     rows), none for anyone else of conditional data."""
@@ -209,7 +209,7 @@ def version_detail(request: HttpRequest, slug: str, number: int) -> dict[str, An
 
 
 @router.get("/datasets/{slug}/versions/{number}/diff", summary="版本差异（按主键比较）")
-def version_diff(request: HttpRequest, slug: str, number: int, against: int | None = None) -> dict[str, Any]:
+def version_diff(request: HttpRequest, slug: str, number: DbInt, against: DbInt | None = None) -> dict[str, Any]:
     """Rows added, removed and changed (by primary key) and columns added or removed since `against`
     (default: the previous version with data)."""
     ds = _dataset(request, slug)
@@ -217,14 +217,14 @@ def version_diff(request: HttpRequest, slug: str, number: int, against: int | No
 
 
 @router.post("/datasets/{slug}/versions/{number}/publish", summary="审核通过并发布数据版本")
-def version_publish(request: HttpRequest, slug: str, number: int, payload: ReasonIn) -> dict[str, Any]:
+def version_publish(request: HttpRequest, slug: str, number: DbInt, payload: ReasonIn) -> dict[str, Any]:
     actor = _authenticated(request)
     version = selectors.get_version_by_number(actor, _dataset(request, slug), number)
     return version_out(services.table_version_publish(actor=actor, version=version, reason=payload.reason))
 
 
 @router.post("/datasets/{slug}/versions/{number}/rollback", summary="回退到此前发布的版本")
-def version_rollback(request: HttpRequest, slug: str, number: int, payload: ReasonIn) -> dict[str, Any]:
+def version_rollback(request: HttpRequest, slug: str, number: DbInt, payload: ReasonIn) -> dict[str, Any]:
     actor = _authenticated(request)
     version = selectors.get_version_by_number(actor, _dataset(request, slug), number)
     return version_out(services.table_version_rollback(actor=actor, version=version, reason=payload.reason))
@@ -250,7 +250,7 @@ def upload_status(request: HttpRequest, upload_id: str) -> dict[str, Any]:
 
 
 @router.put("/uploads/{upload_id}", summary="上传一个分片（请求体为原始字节，offset 为起始位置）")
-def upload_chunk(request: HttpRequest, upload_id: str, offset: int) -> dict[str, Any]:
+def upload_chunk(request: HttpRequest, upload_id: str, offset: DbInt) -> dict[str, Any]:
     actor = _authenticated(request)
     upload = selectors.get_upload_for(actor, upload_id)
     return upload_out(services.upload_append(actor=actor, upload=upload, offset=offset, data=request.body))

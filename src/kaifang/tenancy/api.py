@@ -11,7 +11,7 @@ from pydantic import Field as PydField
 from kaifang.catalog.schemas import SAMPLE_LABEL, parse_date
 from kaifang.catalog.selectors import stats
 from kaifang.core.errors import NotAuthenticated, NotFound, ValidationFailed
-from kaifang.core.http import actor_for
+from kaifang.core.http import DbInt, actor_for
 from kaifang.tenancy import selectors, services
 from kaifang.tenancy.models import Department, Region, ResponsibilityItem
 
@@ -139,7 +139,7 @@ def create_responsibility(request: HttpRequest, payload: ResponsibilityIn) -> tu
 
 
 @router.delete("/responsibilities/{item_id}", summary="删除责任清单条目")
-def delete_responsibility(request: HttpRequest, item_id: int, reason: str = "") -> dict[str, Any]:
+def delete_responsibility(request: HttpRequest, item_id: DbInt, reason: str = "") -> dict[str, Any]:
     actor = _authenticated(request)
     item = selectors.responsibility_items_for(actor).filter(pk=item_id).first()
     if item is None:
