@@ -100,7 +100,11 @@ BUFFER = CallLogBuffer()
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    # Behind the reverse proxy every REMOTE_ADDR is the proxy's: the log must name the client, taken the same
+    # way as for login throttling (only hops added by a trusted proxy count).
+    from kaifang.accounts.security import client_address
+
+    return client_address(request)
 
 
 def _record(

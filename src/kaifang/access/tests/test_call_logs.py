@@ -101,3 +101,13 @@ def test_usage_dashboard(client, login, personas, served):
     usage = key_usage(personas["enterprise"])
     assert usage["per_key"][0]["calls"] == 4 and usage["per_key"][0]["errors"] == 1
     assert sum(usage["chart"]["calls"]) == 4
+
+
+def test_the_log_names_the_client_behind_a_trusted_proxy_only(client, settings, served):
+    slug = slug_for_code(served.code)
+    settings.KAIFANG_TRUSTED_PROXIES = ["10.0.0.1"]
+    url = f"/api/v1/datasets/{slug}/data?limit=1"
+    client.get(url, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
+    # From an address that is not a proxy the header is the client's own claim and is ignored.
+    client.get(url, REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert [c.ip for c in CallLog.objects.order_by("id")] == ["203.0.113.9", "198.51.100.7"]
