@@ -383,6 +383,17 @@ def _fail_task_row(upload: Upload) -> None:
 # --- the worker process -------------------------------------------------------------------------------------------
 
 
+SESSION_SWEEP_SECONDS = 3600.0
+
+
+def clear_expired_sessions() -> None:
+    """Server-side sessions (one row per login) stay in the database after they expire until removed; the
+    worker removes them at start and hourly, so nobody has to schedule `clearsessions`."""
+    from importlib import import_module
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
 def run_worker(*, batch: bool = False, interval: float = 0.5, recover_every: float = 30.0) -> int:
     """`kaifang worker`: recover what dead workers left, then run tasks until stopped (SIGTERM/SIGINT finish
     the current task first; a second signal ends it at once). `batch` exits when the queue is empty."""
@@ -394,6 +405,7 @@ def run_worker(*, batch: bool = False, interval: float = 0.5, recover_every: flo
     hold_worker_lock(worker_id)
     recovered = recover_ingests()
     get_store().sweep_temp()
+    clear_expired_sessions()
     if any(recovered.values()):
         logger.warning("recovered ingests: %s", recovered)
     stop = threading.Event()
@@ -402,9 +414,13 @@ def run_worker(*, batch: bool = False, interval: float = 0.5, recover_every: flo
         def periodic() -> None:
             from django.db import connection
 
+            last_sweep = time.monotonic()
             while not stop.wait(recover_every):
                 try:
                     recover_ingests()
+                    if time.monotonic() - last_sweep >= SESSION_SWEEP_SECONDS:
+                        last_sweep = time.monotonic()
+                        clear_expired_sessions()
                 except Exception:
                     logger.warning("ingest recovery failed", exc_info=True)
                 finally:

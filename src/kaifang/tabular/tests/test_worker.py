@@ -454,3 +454,25 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(b") ", 1)[1][:1] != b"Z"  # a zombie has exited
+
+
+def test_the_worker_removes_expired_sessions(db):
+    import datetime
+
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from kaifang.tabular.tasks import clear_expired_sessions
+
+    live = SessionStore()
+    live["x"] = 1
+    live.create()
+    old = SessionStore()
+    old["x"] = 2
+    old.create()
+    Session.objects.filter(session_key=old.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    clear_expired_sessions()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
