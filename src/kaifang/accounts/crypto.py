@@ -9,11 +9,7 @@ the associated data names the purpose so a value cannot be moved to a field of a
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-from pathlib import Path
-
-from django.conf import settings
 
 PREFIX = "kf1:"
 
@@ -23,26 +19,9 @@ class FieldKeyError(Exception):
 
 
 def _key() -> bytes:
-    value = os.environ.get("KAIFANG_FIELD_KEY") or getattr(settings, "KAIFANG_FIELD_KEY", "")
-    if value:
-        key = bytes.fromhex(value)
-        if len(key) != 32:
-            raise FieldKeyError("KAIFANG_FIELD_KEY must be 64 hex digits")
-        return key
-    path = Path(settings.KAIFANG_HOME) / "field.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)  # never replaces a key another process wrote first
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
+    from kaifang.core.keys import instance_key
+
+    return instance_key("KAIFANG_FIELD_KEY", "field.key", FieldKeyError)
 
 
 def is_sealed(value: str) -> bool:

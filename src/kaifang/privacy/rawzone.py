@@ -38,25 +38,9 @@ class RawZoneError(Exception):
 
 
 def _key() -> bytes:
-    value = os.environ.get("KAIFANG_RAW_ZONE_KEY") or getattr(settings, "KAIFANG_RAW_ZONE_KEY", "")
-    if value:
-        key = bytes.fromhex(value)
-        if len(key) != 32:
-            raise RawZoneError("KAIFANG_RAW_ZONE_KEY must be 64 hex digits")
-        return key
-    path = Path(settings.KAIFANG_HOME) / "raw_zone.key"
-    if not path.exists():
-        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)  # never replaces a key another process wrote first
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return bytes.fromhex(path.read_text().strip())
+    from kaifang.core.keys import instance_key
+
+    return instance_key("KAIFANG_RAW_ZONE_KEY", "raw_zone.key", RawZoneError)
 
 
 def root() -> Path:
