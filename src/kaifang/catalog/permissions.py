@@ -115,3 +115,16 @@ def review_queue_for(actor: Any) -> QuerySet[Dataset]:
     if roles.review_region_ids:
         return qs.filter(region_id__in=roles.review_region_ids)
     return qs.none()
+
+
+def may_read_full_history(actor: Any, dataset: Any) -> bool:
+    """Who reads every event of a dataset's history (pending changes, unpublished versions, gate findings):
+    the dataset's department officers, the reviewers of its region, auditors and superusers."""
+    roles = roles_of(actor)
+    return (
+        dataset.department_id in roles.officer_department_ids
+        or roles.city_reviewer
+        or dataset.region_id in roles.review_region_ids
+        or roles.auditor
+        or roles.superuser
+    )

@@ -286,28 +286,16 @@ PUBLIC_HISTORY: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 
-def sees_full_history(actor: Any, dataset: Dataset) -> bool:
-    """The dataset's department officers, the reviewers of its region, auditors and superusers."""
-    from kaifang.core.actors import roles_of
-
-    roles = roles_of(actor)
-    return (
-        dataset.department_id in roles.officer_department_ids
-        or roles.city_reviewer
-        or dataset.region_id in roles.review_region_ids
-        or roles.auditor
-        or roles.superuser
-    )
-
-
 def history_for(actor: Any, dataset: Dataset, limit: int = 200) -> list[dict[str, Any]]:
     """The dataset's change history as the actor may read it, newest first: every event for the staff
-    responsible (`sees_full_history`), the public events of `PUBLIC_HISTORY` for anyone else. The page and
+    responsible (`permissions.may_read_full_history`), the public events of `PUBLIC_HISTORY` for anyone else. The page and
     the API both read it, so neither can show more than the other."""
     from kaifang.core.audit import audit_history
 
     events = audit_history(dataset).order_by("-created_at", "-id")
-    if sees_full_history(actor, dataset):
+    from kaifang.catalog.permissions import may_read_full_history
+
+    if may_read_full_history(actor, dataset):
         return [_event(e, e.before, e.after, e.reason, _actor_name(e.actor)) for e in events[:limit]]
     events = list(events.filter(action__in=PUBLIC_HISTORY)[:limit])
     published = _published_numbers(dataset, events)

@@ -224,7 +224,7 @@ def _dataset_context(request: HttpRequest, ds: Dataset) -> dict[str, Any]:
         "service_objects": ds.service_objects.all,
         "history": lambda: csel.history_for(actor, ds, limit=50),
         # The history fragment's cache key: the staff responsible read more of it than anyone else.
-        "history_audience": "staff" if csel.sees_full_history(actor, ds) else "public",
+        "history_audience": "staff" if cperm.may_read_full_history(actor, ds) else "public",
         "open_forms": [OpenForm(f).label for f in ds.open_forms if f in OpenForm.values],
         "can": {
             "edit": state in (State.DRAFT, State.RETURNED, State.PUBLISHED)
