@@ -638,6 +638,9 @@ class _Builder:
             "contact_email": dept.contact_email,
             "fields": fields,
         }
+        if {"经度", "纬度"} <= {f.get("name") for f in fields}:
+            # The synthetic coordinates are plain longitude and latitude, drawn on the map as they are.
+            data["coordinate_system"] = "wgs84"
         if openness == "u":
             data.update(open_attribute="unconditional", share_type="unconditional")
             if rng.random() < 0.15:

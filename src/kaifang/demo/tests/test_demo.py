@@ -96,6 +96,11 @@ def test_small_demo_city(client, demo_home: Path) -> None:
     assert DuplicateFlag.objects.filter(status="open").exists()
     assert all(d.publish_date < ANCHOR for d in Dataset.objects.exclude(publish_date=None))
 
+    # Every entry with coordinates says in which coordinate system they are (issue 12 item 13).
+    located = Dataset.objects.filter(fields__name="经度").filter(fields__name="纬度").distinct()
+    assert located.exists()
+    assert set(located.values_list("coordinate_system", flat=True)) == {"wgs84"}
+
     # The officer persona's department has something in every column of its pages.
     transport = Department.objects.get(name="咸宁市交通运输局")
     transport_states = set(transport.datasets.values_list("state", flat=True))
