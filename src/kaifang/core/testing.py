@@ -270,6 +270,39 @@ def make_table(settings: Any, tmp_path: Any, make_dataset: Any, personas: Any) -
     return make
 
 
+@pytest.fixture
+def make_grant(personas: dict[str, Any]) -> Any:
+    """Grant a conditional dataset to a persona through the services: applied for under the current
+    agreement, approved by the department's officer with the given fields and row filter."""
+    from kaifang.access import services as access
+    from kaifang.access.models import AgreementTemplate
+
+    def make(
+        dataset: Any, *, grantee: str = "enterprise", fields: list[str] | None = None, row_filter: str = ""
+    ) -> Any:
+        AgreementTemplate.objects.get_or_create(
+            version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
+        )
+        today = datetime.date.today().isoformat()
+        application = access.access_application_submit(
+            actor=personas[grantee],
+            dataset=dataset,
+            data={
+                "purpose": "授信",
+                "scenario": "评估",
+                "security_measures": "加密",
+                "period_start": today,
+                "period_end": today,
+                "accept_agreement": True,
+            },
+        )
+        return access.access_application_approve(
+            actor=personas["officer"], application=application, fields=fields, row_filter=row_filter
+        )
+
+    return make
+
+
 # Debian's Chromium, as the browser tests drive it: headless, and quiet on a machine with no internet.
 CHROMIUM_ARGS = [
     "--headless=new",

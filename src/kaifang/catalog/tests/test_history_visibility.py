@@ -3,7 +3,6 @@ no one, staff included, reads a fragment of a personal identifier that the priva
 
 from __future__ import annotations
 
-import datetime
 import json
 
 import pytest
@@ -26,38 +25,15 @@ FULL = {"officer", "reviewer", "auditor"}
 PERSONAS = ["anonymous", "citizen", "enterprise", "other_officer", "officer", "reviewer", "auditor"]
 
 
-def _grant(personas, ds):
-    from kaifang.access import services as access
-    from kaifang.access.models import AgreementTemplate
-
-    AgreementTemplate.objects.get_or_create(
-        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
-    )
-    today = datetime.date.today().isoformat()
-    app = access.access_application_submit(
-        actor=personas["enterprise"],
-        dataset=ds,
-        data={
-            "purpose": "授信",
-            "scenario": "评估",
-            "security_measures": "加密",
-            "period_start": today,
-            "period_end": today,
-            "accept_agreement": True,
-        },
-    )
-    access.access_application_approve(actor=personas["officer"], application=app)
-
-
 @pytest.fixture
-def history_ds(make_table, personas, tmp_path, login):
+def history_ds(make_table, make_grant, personas, tmp_path, login):
     """A published conditional dataset (v1) with a refused v2 holding an ID number, a pending catalog change
     and a clean v3 that is not yet published."""
     from kaifang.catalog import services as catalog
     from kaifang.tabular.services import table_ingest
 
     ds = make_table(GOOD, FIELDS, title="企业名录", open_attribute="conditional", open_condition="签协议")
-    _grant(personas, ds)
+    make_grant(ds)
     slug = slug_for_code(ds.code)
     leaky = tmp_path / "leaky.csv"
     leaky.write_text(LEAKY, encoding="utf-8")

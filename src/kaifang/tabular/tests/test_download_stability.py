@@ -218,35 +218,16 @@ def test_an_unknown_coordinate_system_is_refused(client, login, personas, depart
     assert r.status_code == 422 and "坐标系" in r.json()["error"]["details"]["coordinate_system"]
 
 
-def test_a_grantees_whole_table_is_a_stored_file_of_its_rows_with_its_checksum(make_table, personas, login):
-    from kaifang.access import services as access
-    from kaifang.access.models import AgreementTemplate
-
+def test_a_grantees_whole_table_is_a_stored_file_of_its_rows_with_its_checksum(
+    make_table, make_grant, personas, login
+):
     ds = make_table(
         "编号,名称,数量,经度,纬度\nA1,甲,1,114.3,29.8\nA2,乙,2,114.3,29.8\nA3,甲,3,,\n",
         FIELDS,
         open_attribute="conditional",
         open_condition="签协议",
     )
-    AgreementTemplate.objects.get_or_create(
-        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
-    )
-    today = datetime.date.today().isoformat()
-    app = access.access_application_submit(
-        actor=personas["enterprise"],
-        dataset=ds,
-        data={
-            "purpose": "研究",
-            "scenario": "评估",
-            "security_measures": "加密",
-            "period_start": today,
-            "period_end": today,
-            "accept_agreement": True,
-        },
-    )
-    access.access_application_approve(
-        actor=personas["officer"], application=app, fields=["编号", "数量"], row_filter="名称__eq=甲"
-    )
+    make_grant(ds, fields=["编号", "数量"], row_filter="名称__eq=甲")
     client = login(personas["enterprise"])
     r, data = fetch(client, ds, "csv")
     assert data.decode().splitlines() == ["编号,数量", "A1,1.0", "A3,3.0"]  # its columns and rows only

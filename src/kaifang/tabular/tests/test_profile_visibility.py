@@ -30,37 +30,12 @@ CSV = (
 )
 SECRET = ["嘉鱼县", "1000", "咸宁甲公司", "113.9"]  # outside the grant's columns or rows
 GRANTED = ["区县", "纳税额", "经度", "纬度"]
-TODAY = datetime.date.today().isoformat()
-
-
-def _grant(personas, ds, *, fields=None, row_filter=""):
-    from kaifang.access import services as access
-    from kaifang.access.models import AgreementTemplate
-
-    AgreementTemplate.objects.get_or_create(
-        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
-    )
-    app = access.access_application_submit(
-        actor=personas["enterprise"],
-        dataset=ds,
-        data={
-            "purpose": "授信",
-            "scenario": "评估",
-            "security_measures": "加密",
-            "period_start": TODAY,
-            "period_end": TODAY,
-            "accept_agreement": True,
-        },
-    )
-    return access.access_application_approve(
-        actor=personas["officer"], application=app, fields=fields, row_filter=row_filter
-    )
 
 
 @pytest.fixture
-def conditional(make_table, personas):
+def conditional(make_table, make_grant):
     ds = make_table(CSV, FIELDS, title="纳税企业", open_attribute="conditional", open_condition="签协议")
-    _grant(personas, ds, fields=GRANTED, row_filter="区县__eq=咸安区")
+    make_grant(ds, fields=GRANTED, row_filter="区县__eq=咸安区")
     return ds
 
 
@@ -120,9 +95,11 @@ def test_a_grantee_reads_statistics_of_its_columns_and_rows_only(conditional, cl
     assert west >= 114.3 and north <= 29.83
 
 
-def test_a_grant_without_a_row_scope_reads_its_columns_over_all_rows(make_table, client, login, personas):
+def test_a_grant_without_a_row_scope_reads_its_columns_over_all_rows(
+    make_table, make_grant, client, login, personas
+):
     ds = make_table(CSV, FIELDS, title="纳税企业二", open_attribute="conditional", open_condition="签协议")
-    _grant(personas, ds, fields=["区县", "纳税额"])
+    make_grant(ds, fields=["区县", "纳税额"])
     login(personas["enterprise"])
     body = _detail(client, ds)
     assert body["profile_scope"] == "grant" and set(body["profile"]) == {"区县", "纳税额"}
