@@ -13,17 +13,8 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application).includ
 
 
 @pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """Calling the WSGI app directly fires request_finished, which closes the database connection
-    (PostgreSQL would lose the test's transaction); Django's own test client disconnects it the same way."""
-    from django.core import signals
-    from django.db import close_old_connections
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def _keep_the_test_connection(keep_the_test_connection):
+    """See tests/conftest.py: the WSGI calls must not close the test's connection."""
 
 
 @pytest.fixture

@@ -21,16 +21,8 @@ PERSONAS = ("anonymous", "officer", "reviewer", "operator")
 
 
 @pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    # See test_api_fuzz.py: calling the WSGI app directly would close the test's database connection.
-    from django.core import signals
-    from django.db import close_old_connections
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def _keep_the_test_connection(keep_the_test_connection):
+    """See tests/conftest.py: the WSGI calls must not close the test's connection."""
 
 
 @pytest.fixture
