@@ -1,5 +1,5 @@
 """Who an API key is, what roles its user holds and which grants they have, cached per process by a
-generation (decisions 0004 and 0013), so a keyed data call costs what an anonymous one does.
+generation (decisions 0004 and 0010), so a keyed data call costs what an anonymous one does.
 
 The generation is the newest catalog audit event plus the value of `AccessGeneration`, read in one
 statement per call. Every service writes an audit event (revoking or rotating a key, deciding or revoking a
