@@ -45,3 +45,19 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}@{self.period}={self.count}"
+
+
+class PeriodicJob(models.Model):
+    """When each periodic job (core.periodic) last ran and may next run, shared by every worker on every server:
+    a worker claims a due job by moving `due_at` forward in one conditional UPDATE, so each run happens once."""
+
+    name = models.CharField(max_length=64, unique=True)
+    due_at = models.DateTimeField()
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.name

@@ -399,6 +399,7 @@ def run_worker(*, batch: bool = False, interval: float = 0.5, recover_every: flo
     the current task first; a second signal ends it at once). `batch` exits when the queue is empty."""
     from django_tasks_db.management.commands.db_worker import Worker
 
+    from kaifang.core.periodic import run_due
     from kaifang.tabular.store import get_store
 
     worker_id = f"{os.uname().nodename[:20]}-{os.getpid()}-{get_random_string(12)}"
@@ -418,6 +419,7 @@ def run_worker(*, batch: bool = False, interval: float = 0.5, recover_every: flo
             while not stop.wait(recover_every):
                 try:
                     recover_ingests()
+                    run_due()
                     if time.monotonic() - last_sweep >= SESSION_SWEEP_SECONDS:
                         last_sweep = time.monotonic()
                         clear_expired_sessions()

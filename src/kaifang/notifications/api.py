@@ -1,0 +1,5 @@
+"""The notifications API v1 (one ninja Router)."""
+
+from ninja import Router
+
+router = Router(tags=["notifications"])

@@ -1,0 +1,1 @@
+"""Periodic delivery of queued mail and digests."""

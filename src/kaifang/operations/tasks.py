@@ -1,0 +1,1 @@
+"""Periodic work-order jobs: reminders before the deadline, escalation after it."""
