@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaifang.core import clock
+
 
 class AuditEvent(models.Model):
     actor = models.ForeignKey(
@@ -15,7 +17,7 @@ class AuditEvent(models.Model):
     reason = models.TextField(_("理由"), blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
     # False for frequent changes that no cached public answer shows (a feed's pushed rows): they must not
     # turn over the page caches keyed by the newest event (docs/decisions/0004).
     changes_catalog = models.BooleanField(default=True)

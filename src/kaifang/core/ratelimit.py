@@ -75,7 +75,9 @@ def _take(keys: list[tuple[str, int]], limits: list[int], sizes: list[int]) -> d
         f"WHERE {_TABLE}.count + excluded.count <= CASE {_TABLE}.bucket {cases} ELSE 0 END "
         "RETURNING bucket, count"
     )
-    params: list[object] = [v for (bucket, period), n in zip(keys, sizes, strict=True) for v in (bucket, period, n)]
+    params: list[object] = [
+        v for (bucket, period), n in zip(keys, sizes, strict=True) for v in (bucket, period, n)
+    ]
     params += [v for (bucket, _p), limit in zip(keys, limits, strict=True) for v in (bucket, limit)]
     try:
         with _one_writer(), transaction.atomic(), connection.cursor() as cur:
@@ -212,8 +214,9 @@ def check(owner: str, windows: list[Window], *, now: float | None = None) -> Usa
 def _first_full(keys: list[tuple[str, int]], windows: list[Window]) -> Window:
     """The window that refused a call (the shortest one that is full), for its message and Retry-After."""
     rows = dict(
-        RateCounter.objects.filter(bucket__in=[b for b, _p in keys], period__in=[p for _b, p in keys])
-        .values_list("bucket", "count")
+        RateCounter.objects.filter(
+            bucket__in=[b for b, _p in keys], period__in=[p for _b, p in keys]
+        ).values_list("bucket", "count")
     )
     for w, (bucket, _period) in zip(windows, keys, strict=True):
         if rows.get(bucket, 0) >= w.limit:

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaifang.core import clock
+
 
 class DomainLead(models.Model):
     """The lead department (牵头部门) of a data domain: where a request naming only the domain goes."""
@@ -72,8 +74,8 @@ class WorkOrder(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     rating = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
     rating_comment = models.CharField(_("评价"), max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -121,7 +123,7 @@ class WorkOrderStep(models.Model):
         "tenancy.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     text = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["created_at", "id"]
