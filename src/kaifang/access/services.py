@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,9 @@ from kaifang.catalog.choices import CATALOGED_STATES, OpenAttribute
 from kaifang.catalog.models import Dataset
 from kaifang.core.audit import audit_record
 from kaifang.core.errors import Forbidden, InvalidTransition, ValidationFailed
+from kaifang.notifications import events
+from kaifang.notifications.dispatch import notify
+from kaifang.notifications.recipients import officers_of_department
 
 REVIEW_DAYS = 15
 # `列__op=值` joined by `&`, in the data API's own filter syntax (applied by the tabular app).
@@ -37,20 +41,24 @@ MAX_PERIOD_DAYS = 3 * 366
 State = AccessApplication.State
 
 
-def _notify(users: Any, subject: str, body: str) -> None:
-    """E-mail people with an address once the transaction has committed (never for a rolled-back step)."""
-    from django.core.mail import send_mail
-
-    recipients = sorted({u.email for u in users if getattr(u, "email", "")})
-    if recipients:
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+def _sees(application: AccessApplication) -> Any:
+    """Whether a recipient may read the case a message names (its dataset, applicant and decision)."""
+    return lambda user: perm.applications_visible_to(user).filter(pk=application.pk).exists()
 
 
-def _officers_of(dataset: Dataset) -> Any:
-    from kaifang.accounts.models import User
+def _case_url(application: AccessApplication) -> str:
+    return reverse("access:detail", kwargs={"pk": application.pk})
 
-    return User.objects.filter(
-        roles__role="officer", roles__department_id=dataset.department_id, is_active=True
+
+def _tell_applicant(app: AccessApplication, event: str, subject: str, body: str, actor: Any) -> None:
+    notify(
+        recipients=[app.applicant],
+        event=event,
+        subject=subject,
+        body=body,
+        url=_case_url(app),
+        visible=_sees(app),
+        exclude=actor,
     )
 
 
@@ -126,11 +134,15 @@ def access_application_submit(*, actor: Any, dataset: Dataset, data: dict[str, A
         agreement_accepted_at=timezone.now(),
         deadline=timezone.localdate() + datetime.timedelta(days=REVIEW_DAYS),
     )
-    _notify(
-        _officers_of(dataset),
-        _("新的数据使用申请：%(t)s") % {"t": dataset.title},
-        _("申请人 %(u)s 申请使用“%(t)s”，办理期限 %(d)s。")
+    notify(
+        recipients=officers_of_department(dataset.department_id),
+        event=events.ACCESS_APPLICATION_RECEIVED,
+        subject=_("新的数据使用申请：%(t)s") % {"t": dataset.title},
+        body=_("申请人 %(u)s 申请使用“%(t)s”，办理期限 %(d)s。")
         % {"u": actor, "t": dataset.title, "d": application.deadline},
+        url=_case_url(application),
+        visible=_sees(application),
+        exclude=actor,
     )
     audit_record(
         actor=actor,
@@ -184,7 +196,13 @@ def access_application_request_info(
         question.strip(),
     )
     ApplicationMessage.objects.create(application=app, author=actor, body=question.strip()[:4000])
-    _notify([app.applicant], _("您的数据使用申请需要补充材料"), question.strip())
+    _tell_applicant(
+        app,
+        events.ACCESS_INFO_REQUESTED,
+        _("您申请使用“%(t)s”需要补充材料") % {"t": app.dataset.title},
+        question.strip(),
+        actor,
+    )
     return app
 
 
@@ -242,10 +260,12 @@ def access_application_approve(
         valid_until=until,
         rate_limit_per_minute=int(rate_limit_per_minute),
     )
-    _notify(
-        [app.applicant],
-        _("您的数据使用申请已批准"),
+    _tell_applicant(
+        app,
+        events.ACCESS_DECIDED,
+        _("您的数据使用申请已批准：%(t)s") % {"t": app.dataset.title},
         _("“%(t)s”已授权至 %(d)s。") % {"t": app.dataset.title, "d": until},
+        actor,
     )
     audit_record(
         actor=actor,
@@ -271,7 +291,13 @@ def access_application_reject(
         State.REJECTED,
         reason.strip(),
     )
-    _notify([app.applicant], _("您的数据使用申请未获批准"), reason.strip())
+    _tell_applicant(
+        app,
+        events.ACCESS_DECIDED,
+        _("您的数据使用申请未获批准：%(t)s") % {"t": app.dataset.title},
+        reason.strip(),
+        actor,
+    )
     return app
 
 

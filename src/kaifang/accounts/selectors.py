@@ -61,3 +61,13 @@ def _unrevoked_key(prefix: str) -> ApiKey | None:
         return None
     key.user = users[0]
     return key
+
+
+def users_holding(*roles: str, department_id: int | None = None) -> Any:
+    """Active users with an assignment of one of `roles` (in this department, if given): whom a message about
+    some work is addressed to (notifications.recipients). Whether each may then read or do it is decided by
+    core.actors.roles_of, never by this list."""
+    qs = User.objects.filter(is_active=True, roles__role__in=roles)
+    if department_id is not None:
+        qs = qs.filter(roles__department_id=department_id)
+    return qs.distinct().order_by("pk")

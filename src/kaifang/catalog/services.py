@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaifang.catalog import permissions as perm
+from kaifang.catalog import signals
 from kaifang.catalog.choices import CATALOGED_STATES, State
 from kaifang.catalog.codes import next_sequence, scheme
 from kaifang.catalog.models import Concept, Dataset, DuplicateFlag, Field
@@ -255,6 +256,8 @@ def dataset_update(
     ds.service_objects.set(vocab["service_objects"])
     if ds.state in CATALOGED_STATES:
         dataset_changed(ds)  # the search index follows in this transaction's outbox
+    if before["state"] in CATALOGED_STATES:
+        signals.dataset_changed.send(sender=Dataset, dataset=ds, change="updated", actor=actor, reason=reason)
     audit_record(
         actor=actor,
         action="dataset_update",
@@ -294,7 +297,19 @@ def _transition(
     audit_record(
         actor=actor, action=action, target=ds, reason=reason, before=before, after={"state": ds.state}
     )
+    change = _public_change(action, before["state"], ds.state)
+    if change:
+        signals.dataset_changed.send(sender=Dataset, dataset=ds, change=change, actor=actor, reason=reason)
     return ds
+
+
+def _public_change(action: str, before: str, after: str) -> str | None:
+    """What the public saw change, for catalog.signals.dataset_changed (None: nothing public changed)."""
+    if action == "dataset_publish":
+        return "updated" if before in CATALOGED_STATES else "published"
+    if action == "dataset_withdraw" and before in CATALOGED_STATES:
+        return "withdrawn"
+    return None
 
 
 @transaction.atomic
@@ -395,7 +410,7 @@ def dataset_return(*, actor: Any, dataset: Dataset, reason: str, lock_version: i
         if revision:
             ds.pending_changes = None
 
-    return _transition(
+    ds = _transition(
         actor=actor,
         dataset=dataset,
         action="dataset_return",
@@ -404,6 +419,28 @@ def dataset_return(*, actor: Any, dataset: Dataset, reason: str, lock_version: i
         reason=reason,
         lock_version=lock_version,
         mutate=mutate,
+    )
+    _tell_returned(actor, ds, reason.strip(), revision)
+    return ds
+
+
+def _tell_returned(actor: Any, ds: Dataset, reason: str, revision: bool) -> None:
+    from django.urls import reverse
+
+    from kaifang.catalog.codes import slug_for_code
+    from kaifang.notifications import events
+    from kaifang.notifications.dispatch import notify
+    from kaifang.notifications.recipients import officers_of_department
+
+    notify(
+        recipients=officers_of_department(ds.department_id),
+        event=events.DATASET_RETURNED,
+        subject=(_("数据资源变更被退回：%(t)s") if revision else _("数据资源被退回：%(t)s"))
+        % {"t": ds.title},
+        body=_("退回理由：%(r)s") % {"r": reason},
+        url=reverse("portal:dataset_edit", kwargs={"slug": slug_for_code(ds.code)}),
+        visible=lambda user: perm.can_dataset_update(user, ds),
+        exclude=actor,
     )
 
 
@@ -523,5 +560,8 @@ def _publish_imported(actor: Any, ds: Dataset) -> Dataset:
         reason="catalog_import --publish",
         before={"state": State.SUBMITTED},
         after={"state": State.PUBLISHED},
+    )
+    signals.dataset_changed.send(
+        sender=Dataset, dataset=ds, change="published", actor=actor, reason="catalog_import --publish"
     )
     return ds

@@ -208,9 +208,25 @@ KAIFANG_STAFF_2FA_REQUIRED = os.environ.get("KAIFANG_STAFF_2FA_REQUIRED", "1") =
 KAIFANG_RATELIMIT_ENABLED = os.environ.get("KAIFANG_RATELIMIT_ENABLED", "1") == "1"
 KAIFANG_CALLLOG_ENABLED = os.environ.get("KAIFANG_CALLLOG_ENABLED", "1") == "1"
 KAIFANG_BASE_URL = os.environ.get("KAIFANG_BASE_URL", "http://127.0.0.1:8000")
-# Mail goes to files under KAIFANG_HOME unless an SMTP server is configured.
-EMAIL_BACKEND = os.environ.get("KAIFANG_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+# Mail goes to files under KAIFANG_HOME unless an SMTP server is configured (KAIFANG_EMAIL_HOST). Nothing is
+# sent inline: notifications queue mail in the database and `kaifang worker` delivers it, retrying.
+EMAIL_BACKEND = os.environ.get(
+    "KAIFANG_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("KAIFANG_EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
 EMAIL_FILE_PATH = KAIFANG_HOME / "mail"
+EMAIL_HOST = os.environ.get("KAIFANG_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KAIFANG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("KAIFANG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KAIFANG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("KAIFANG_EMAIL_TLS", "") == "1"
+EMAIL_USE_SSL = os.environ.get("KAIFANG_EMAIL_SSL", "") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("KAIFANG_EMAIL_TIMEOUT", "30"))
+# A message that fails is tried again 1, 2, 4 … minutes later (at most 6 hours apart), then kept as failed.
+KAIFANG_MAIL_MAX_ATTEMPTS = int(os.environ.get("KAIFANG_MAIL_MAX_ATTEMPTS", "8"))
+KAIFANG_MAIL_RETRY_SECONDS = int(os.environ.get("KAIFANG_MAIL_RETRY_SECONDS", "60"))
 DEFAULT_FROM_EMAIL = os.environ.get("KAIFANG_FROM_EMAIL", "noreply@kaifang.local")
 
 # --- Security headers (docs/decisions/0009-content-security-policy.md) ---

@@ -156,6 +156,7 @@ def _ingest(
                 "quarantined": version.quarantined_count,
             },
         )
+        _tell_reviewers(actor, version)
         if upload_id is not None:
             Upload.objects.filter(pk=upload_id).update(
                 state=Upload.State.INGESTED,
@@ -167,6 +168,36 @@ def _ingest(
     # Outside the version's transaction: if sealing is interrupted, the worker's recovery seals the object.
     gate.seal_at_rest(version)
     return version
+
+
+def _tell_reviewers(actor: Any, version: TableVersion) -> None:
+    """A validated version waits for a reviewer who may publish it (never its uploader)."""
+    from django.urls import reverse
+
+    from kaifang.catalog.codes import slug_for_code
+    from kaifang.notifications import events
+    from kaifang.notifications.dispatch import notify
+    from kaifang.notifications.recipients import reviewers
+
+    dataset = version.dataset
+    notify(
+        recipients=reviewers(),
+        event=events.VERSION_AWAITING_REVIEW,
+        subject=_("数据版本待审核发布：%(t)s 第 %(n)s 版") % {"t": dataset.title, "n": version.number},
+        body=_("“%(t)s”的第 %(n)s 版数据（%(rows)s 行）已通过校验，等待审核发布。")
+        % {"t": dataset.title, "n": version.number, "rows": version.row_count},
+        url=reverse("portal:dataset", kwargs={"slug": slug_for_code(dataset.code)}),
+        visible=lambda user: perm.can_table_version_publish(user, version),
+        exclude=actor,
+    )
+
+
+def _made_current(actor: Any, version: TableVersion, reason: str) -> None:
+    from kaifang.catalog.signals import dataset_changed
+
+    dataset_changed.send(
+        sender=Dataset, dataset=version.dataset, change="version_published", actor=actor, reason=reason
+    )
 
 
 def _make_current(*, actor: Any, version: TableVersion) -> None:
@@ -209,6 +240,7 @@ def _publish(*, actor: Any, version: TableVersion, reason: str) -> TableVersion:
         before={"current": previous.number if previous else None},
         after={"current": version.number, "sha256": version.content_hash},
     )
+    _made_current(actor, version, reason)
     from kaifang.tabular.tasks import after_publication
 
     after_publication(version)
@@ -235,6 +267,7 @@ def table_version_rollback(*, actor: Any, version: TableVersion, reason: str = "
         before={"current": previous.number if previous else None},
         after={"current": version.number},
     )
+    _made_current(actor, version, reason)
     from kaifang.tabular.tasks import after_publication
 
     after_publication(version)  # its downloads and row store were evicted when it was superseded
@@ -392,6 +425,7 @@ def _system_publish(version: TableVersion, reason: str) -> TableVersion | None:
             reason=reason,
             after={"current": version.number, "sha256": version.content_hash},
         )
+        _made_current(None, version, reason)
     return version
 
 
