@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kaifang.portal import views
+from kaifang.portal.workbench import QUEUES
 
 app_name = "portal"
 urlpatterns = [
@@ -15,7 +16,11 @@ urlpatterns = [
     path("developer/", views.section, {"name": "developer"}, name="developer"),
     path("index/", views.section, {"name": "index"}, name="index"),
     path("interaction/", views.section, {"name": "interaction"}, name="interaction"),
+    path("me/", views.me, name="me"),
+    path("workbench/", views.after_login, name="workbench"),
     path("staff/", views.staff_dashboard, name="staff"),
+    path("staff/audit/", views.audit, name="audit"),
+    path("staff/audit/timeline/", views.audit_timeline, name="audit_timeline"),
     path("staff/datasets/new/", views.dataset_new, name="dataset_new"),
     path("staff/datasets/validate/", views.dataset_validate, name="dataset_validate"),
     path("staff/datasets/<str:slug>/edit/", views.dataset_edit, name="dataset_edit"),
@@ -27,4 +32,14 @@ urlpatterns = [
         "staff/responsibilities/<int:pk>/delete/", views.responsibility_delete, name="responsibility_delete"
     ),
     path("staff/import/", views.catalog_import, name="import"),
+]
+# Each queue's full list at its own literal address (no path parameter to validate).
+urlpatterns += [
+    path(
+        f"{'me' if spec.section == 'me' else 'staff'}/queues/{name.replace('_', '-')}/",
+        views.workbench_queue,
+        {"queue": name},
+        name=f"queue_{name}",
+    )
+    for name, spec in QUEUES.items()
 ]

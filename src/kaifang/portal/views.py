@@ -43,7 +43,9 @@ from kaifang.catalog.rules import validate_dataset_input
 from kaifang.core.actors import roles_of
 from kaifang.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from kaifang.portal import forms
+from kaifang.portal import permissions as pperm
 from kaifang.portal import selectors as psel
+from kaifang.portal import workbench as wb
 from kaifang.tenancy import permissions as tperm
 from kaifang.tenancy import selectors as tsel
 from kaifang.tenancy import services as tsvc
@@ -328,24 +330,119 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 # ---------------------------------------------------------------- staff pages
 
 
-@staff_required
+def workbench_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; the workbench is for staff and the evaluator, a 404 to everyone else."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not pperm.may_use_workbench(request.user):
+            return _error_page(request, NotFound())
+        return view(request, *args, **kwargs)
+
+    return domain_errors(wrapper)
+
+
+@require_GET
+def after_login(request: HttpRequest) -> HttpResponse:
+    """Where a sign-in lands: staff and the evaluator on their workbench, everyone else on /me/."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return redirect("portal:staff" if pperm.may_use_workbench(request.user) else "portal:me")
+
+
+@require_GET
+@workbench_required
 def staff_dashboard(request: HttpRequest) -> HttpResponse:
+    """The workbench (工作台): one section per role the user holds, each a set of real queues."""
     actor = request.user
-    roles = roles_of(actor)
     ctx = {
+        "sections": [wb.section(actor, name) for name in pperm.workbench_sections(actor)],
         "my_departments": psel.officer_departments(actor),
-        "drafts": list(
-            Dataset.objects.none()
-            if not roles.officer_department_ids
-            else cperm.datasets_visible_to(actor)
-            .filter(department_id__in=roles.officer_department_ids)
-            .exclude(state=State.PUBLISHED)
-            .select_related("department")[:50]
-        ),
-        "queue_count": cperm.review_queue_for(actor).count(),
         "may_manage": tperm.may_manage_responsibilities(actor),
+        "is_staff": roles_of(actor).is_staff_member,
+        "api_twin": _api_twin("workbench"),
     }
-    return render(request, "portal/staff/dashboard.html", ctx)
+    return render(request, "portal/workbench/index.html", ctx)
+
+
+@require_GET
+def workbench_queue(request: HttpRequest, queue: str) -> HttpResponse:
+    """A queue in full, a page at a time, in the same order as on the workbench (or on /me/)."""
+    spec = wb.QUEUES[queue]
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if spec.section != "me" and spec.section not in pperm.workbench_sections(request.user):
+        return _error_page(request, NotFound())
+    page = wb.page_number(request.GET.get("page"))
+    result = spec.function(request.user, limit=wb.PAGE, offset=(page - 1) * wb.PAGE)
+    ctx = {
+        "spec": spec,
+        "queue": result,
+        "page": page,
+        "num_pages": max(1, -(-result.total // wb.PAGE)),
+        "api_twin": _api_twin("workbench/queue", {"name": queue, "page": str(page) if page > 1 else ""}),
+    }
+    return render(request, "portal/workbench/queue.html", ctx)
+
+
+def _audit_required(request: HttpRequest) -> None:
+    if not pperm.may_audit(request.user):
+        raise NotFound()
+
+
+@require_GET
+@workbench_required
+def audit(request: HttpRequest) -> HttpResponse:
+    """The auditor's search over audit events and data calls (by user, API key, dataset, action, dates)."""
+    _audit_required(request)
+    from django.core.paginator import Paginator
+
+    params = wb.audit_params(request.GET)
+    tab = "calls" if request.GET.get("tab") == "calls" else "events"
+    qs = wb.call_log_events(request.user, params) if tab == "calls" else wb.audit_events(request.user, params)
+    page = Paginator(qs, wb.AUDIT_PAGE).get_page(wb.page_number(request.GET.get("page")))
+    query = {k: params[k] for k in wb.AUDIT_PARAMS if params[k]}
+    ctx = {
+        "params": params,
+        "tab": tab,
+        "page": page,
+        "query": urlencode({**query, "tab": tab}),
+        "api_twin": _api_twin("workbench/audit", {**query, "tab": tab}),
+    }
+    return render(request, "portal/workbench/audit.html", ctx)
+
+
+@require_GET
+@workbench_required
+def audit_timeline(request: HttpRequest) -> HttpResponse:
+    """One user's, API key's or dataset's audit events and data calls, merged and newest first."""
+    _audit_required(request)
+    kind = next((k for k in wb.TIMELINE_KINDS if request.GET.get(k)), None)
+    if kind is None:
+        raise NotFound()
+    value = request.GET[kind].strip()[:150]
+    data = wb.timeline(request.user, kind, value, wb.page_number(request.GET.get("page")))
+    ctx = {
+        "data": data,
+        "query": urlencode({kind: value}),
+        "api_twin": _api_twin("workbench/audit/timeline", {kind: value}),
+    }
+    return render(request, "portal/workbench/timeline.html", ctx)
+
+
+@require_GET
+def me(request: HttpRequest) -> HttpResponse:
+    """我的: an applicant's applications, grants, requests and work orders, and followed datasets, in one place."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    ctx = {
+        "queues": [(spec, spec.function(request.user)) for spec in wb.queues_of("me")],
+        "has_workbench": pperm.may_use_workbench(request.user),
+        "api_twin": _api_twin("me/overview"),
+    }
+    return render(request, "portal/me.html", ctx)
 
 
 def _form_context(actor: Any, data: dict[str, Any], details: Any = None) -> dict[str, Any]:
