@@ -35,6 +35,10 @@ def get_work_order_for(actor: Any, pk: Any) -> WorkOrder:
     return wo
 
 
+def is_visible_to(actor: Any, pk: int) -> bool:
+    return work_orders_visible_to(actor).filter(pk=pk).exists()
+
+
 def steps_of(work_order: WorkOrder) -> QuerySet[WorkOrderStep]:
     return work_order.steps.select_related("actor", "from_department", "to_department")
 

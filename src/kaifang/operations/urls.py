@@ -1,6 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from kaifang.operations import views  # noqa: F401
+from kaifang.operations import views
 
 app_name = "operations"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("<int:pk>/", views.detail, name="detail"),
+]
