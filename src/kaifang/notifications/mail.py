@@ -183,7 +183,7 @@ def send_digests() -> int:
     recent = Notification.objects.filter(
         read_at__isnull=True, created_at__gt=floor, created_at__lte=now
     ).exclude(Q(recipient__email="") | Q(recipient__is_active=False))
-    user_ids = list(recent.values_list("recipient_id", flat=True).distinct())
+    user_ids = list(recent.order_by().values_list("recipient_id", flat=True).distinct())
     if not user_ids:
         return 0
     cursors = dict(DigestCursor.objects.filter(user_id__in=user_ids).values_list("user_id", "last_at"))
