@@ -88,6 +88,11 @@ def world(personas, make_table, make_dataset, departments, regions, settings, tm
     submitted = make_dataset("submitted", title="待审")
     withdrawn = make_dataset("withdrawn", title="已撤回")
     DuplicateFlag.objects.create(dataset=submitted, other=public, item_key="k")
+    from kaifang.operations.services import work_order_open
+
+    work_order_open(
+        actor=personas["enterprise"], kind="consultation", title="咨询", body="内容", dataset=public
+    )
 
     boss = User.objects.create_user(username="boss", password="x-long-pass-2026", kind="staff")
     boss.is_superuser = boss.is_staff = True
@@ -109,6 +114,7 @@ def world(personas, make_table, make_dataset, departments, regions, settings, tm
 def parameter_values(route, name, world):
     from kaifang.access.models import AccessApplication, AccessGrant
     from kaifang.catalog.models import DuplicateFlag
+    from kaifang.operations.models import WorkOrder
     from kaifang.scenarios.models import ScenarioApplication
     from kaifang.search.models import Synonym
     from kaifang.tabular.models import Upload
@@ -121,6 +127,7 @@ def parameter_values(route, name, world):
         "slug": lambda: world["slugs"],
         "number": lambda: ["1", "2"],
         "app_id": lambda: pks(AccessApplication),
+        "wo_id": lambda: pks(WorkOrder),
         "grant_id": lambda: pks(AccessGrant),
         "upload_id": lambda: pks(Upload),
         "flag_id": lambda: pks(DuplicateFlag),
@@ -140,6 +147,7 @@ def parameter_values(route, name, world):
             ("applications/", ScenarioApplication),
             ("api/v1/search/synonyms", Synonym),
             ("access/", AccessApplication),
+            ("workorders/", WorkOrder),
             ("staff/duplicates/", DuplicateFlag),
             ("staff/responsibilities/", ResponsibilityItem),
         ):
