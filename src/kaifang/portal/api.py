@@ -82,7 +82,7 @@ def audit(
     request: HttpRequest,
     tab: str = "events",
     user: str = "",
-    key: str = "",
+    key_prefix: str = "",
     dataset: str = "",
     action: str = "",
     date_from: str = "",
@@ -90,7 +90,14 @@ def audit(
     page: DbInt = 1,
 ) -> dict[str, Any]:
     actor = _auditor(request)
-    raw = {"user": user, "key": key, "dataset": dataset, "action": action, "from": date_from, "to": date_to}
+    raw = {
+        "user": user,
+        "key_prefix": key_prefix,
+        "dataset": dataset,
+        "action": action,
+        "from": date_from,
+        "to": date_to,
+    }
     # The page's own parameter names (from/to) are Python keywords; the HTML form's query string works too.
     raw.update({k: request.GET[k] for k in ("from", "to") if k in request.GET})
     params = wb.audit_params(raw)
@@ -111,10 +118,10 @@ def audit(
 
 @router.get("/workbench/audit/timeline", summary="某用户、API 密钥或数据资源的时间线（审计员）")
 def audit_timeline(
-    request: HttpRequest, user: str = "", key: str = "", dataset: str = "", page: DbInt = 1
+    request: HttpRequest, user: str = "", key_prefix: str = "", dataset: str = "", page: DbInt = 1
 ) -> dict[str, Any]:
     actor = _auditor(request)
-    given = {"user": user, "key": key, "dataset": dataset}
+    given = {"user": user, "key_prefix": key_prefix, "dataset": dataset}
     kind = next((k for k in wb.TIMELINE_KINDS if given[k].strip()), None)
     if kind is None:
         raise NotFound()

@@ -726,6 +726,14 @@ def _specs() -> Iterable[QueueSpec]:
         QueueSpec("officer_versions", "officer", gettext_lazy("待发布的数据版本"), officer_versions),
         QueueSpec("officer_returned", "officer", gettext_lazy("被退回的目录条目"), officer_returned),
         QueueSpec("officer_drafts", "officer", gettext_lazy("未提交的草稿"), officer_drafts),
+        QueueSpec("officer_comments", "officer", gettext_lazy("待回复的公众评论"), officer_comments),
+        QueueSpec(
+            "officer_pending_comments",
+            "officer",
+            gettext_lazy("待审核的评论"),
+            officer_pending_comments,
+            "/interaction/moderation/",
+        ),
         QueueSpec(
             "officer_overdue_datasets",
             "officer",
@@ -798,11 +806,11 @@ def section(actor: Any, name: str, limit: int = HEAD) -> dict[str, Any]:
 
 AUDIT_PAGE = 50
 MAX_PAGE = 200  # timelines merge two logs by offset; deeper history is reached by narrowing the dates
-AUDIT_PARAMS = ("user", "key", "dataset", "action", "from", "to")
+AUDIT_PARAMS = ("user", "key_prefix", "dataset", "action", "from", "to")
 
 
 def audit_params(raw: Any) -> dict[str, Any]:
-    """The auditor's search, cleaned: user (username), key (API key prefix), dataset (code), action (prefix of
+    """The auditor's search, cleaned: user (username), key_prefix (an API key's prefix; never the key itself), dataset (code), action (prefix of
     the audited action), from / to (YYYY-MM-DD; a malformed date is ignored and reported)."""
     out: dict[str, Any] = {k: str(raw.get(k, "") or "").strip()[:150] for k in AUDIT_PARAMS}
     out["invalid"] = []
@@ -834,8 +842,10 @@ def audit_events(actor: Any, params: dict[str, Any]) -> QuerySet[Any]:
     if params.get("user"):
         ids = [str(pk) for pk in User.objects.filter(username=params["user"]).values_list("pk", flat=True)]
         qs = qs.filter(Q(actor__username=params["user"]) | Q(target_type="accounts.user", target_id__in=ids))
-    if params.get("key"):
-        ids = [str(pk) for pk in ApiKey.objects.filter(prefix=params["key"]).values_list("pk", flat=True)]
+    if params.get("key_prefix"):
+        ids = [
+            str(pk) for pk in ApiKey.objects.filter(prefix=params["key_prefix"]).values_list("pk", flat=True)
+        ]
         qs = qs.filter(target_type="accounts.apikey", target_id__in=ids)
     if params.get("dataset"):
         code = params["dataset"]
@@ -862,8 +872,8 @@ def call_log_events(actor: Any, params: dict[str, Any]) -> QuerySet[Any]:
     if not may_audit(actor):
         return CallLog.objects.none()
     qs = call_logs(actor, {k: params.get(k, "") for k in ("user", "dataset")})
-    if params.get("key"):
-        qs = qs.filter(key_prefix=params["key"])
+    if params.get("key_prefix"):
+        qs = qs.filter(key_prefix=params["key_prefix"])
     if params.get("from_date"):
         qs = qs.filter(at__date__gte=params["from_date"])
     if params.get("to_date"):
@@ -889,7 +899,7 @@ def call_log_dict(c: Any) -> dict[str, Any]:
         "at": c.at,
         "id": c.pk,
         "user": c.user.username if c.user_id else "",
-        "key": c.key_prefix,
+        "key_prefix": c.key_prefix,
         "dataset": c.dataset_code,
         "endpoint": c.endpoint,
         "method": c.method,
@@ -900,7 +910,7 @@ def call_log_dict(c: Any) -> dict[str, Any]:
     }
 
 
-TIMELINE_KINDS = ("user", "key", "dataset")
+TIMELINE_KINDS = ("user", "key_prefix", "dataset")
 
 
 def timeline(actor: Any, kind: str, value: str, page: int = 1) -> dict[str, Any]:
