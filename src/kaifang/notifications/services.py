@@ -14,6 +14,7 @@ from kaifang.core.errors import Forbidden, NotFound, ValidationFailed
 from kaifang.notifications import permissions as perm
 from kaifang.notifications.events import EVENTS
 from kaifang.notifications.models import EmailChoice, Notification, NotificationPreference
+from kaifang.notifications.selectors import default_choice
 
 
 @transaction.atomic
@@ -69,9 +70,13 @@ def notification_preferences_update(*, actor: Any, choices: dict[str, Any]) -> d
     )
     now = clock.now()
     for event, value in choices.items():
-        NotificationPreference.objects.update_or_create(
-            user=actor, event=event, defaults={"email": value, "updated_at": now}
-        )
+        # A choice equal to the event's default is no row, so the user keeps following the default.
+        if value == default_choice(event):
+            NotificationPreference.objects.filter(user=actor, event=event).delete()
+        else:
+            NotificationPreference.objects.update_or_create(
+                user=actor, event=event, defaults={"email": value, "updated_at": now}
+            )
     audit_record(
         actor=actor,
         action="notification_preferences_update",

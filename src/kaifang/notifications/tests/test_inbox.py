@@ -140,6 +140,11 @@ def test_preferences_page_and_api(client, login, personas):
     chosen = dict(NotificationPreference.objects.filter(user=officer).values_list("event", "email"))
     assert chosen == {events.WORKORDER_DUE: "off", events.ACCESS_DECIDED: "immediate"}
     assert AuditEvent.objects.filter(action="notification_preferences_update").count() == 2
+    # Back to the default: no row, so the user follows the default from now on.
+    _post(client, "/api/v1/notifications/preferences", {"email": {events.ACCESS_DECIDED: "digest"}}, "put")
+    assert list(NotificationPreference.objects.filter(user=officer).values_list("event", flat=True)) == [
+        events.WORKORDER_DUE
+    ]
 
 
 def test_preferences_refuse_unknown_events_and_values(client, login, personas):
