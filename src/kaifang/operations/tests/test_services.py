@@ -456,3 +456,50 @@ def test_every_step_is_audited(personas, departments, open_order):
         "work_order_rate",
     ]
     assert WorkOrder.objects.get(pk=wo.pk).steps.count() == 6  # opened, routed + four
+
+
+# Visibility and scheduling
+
+
+def test_county_staff_see_their_countys_orders(personas, departments, open_order):
+    from kaifang.operations.permissions import work_orders_visible_to
+
+    county = open_order(department=departments["xianan_edu"])
+    city = open_order(department=departments["transport"])
+    seen = set(work_orders_visible_to(personas["county_admin"]))
+    assert county in seen and city not in seen
+    assert county in queue_for(personas["county_admin"])
+    assert set(work_orders_visible_to(personas["evaluator"])) == set()
+    assert set(work_orders_visible_to(personas["auditor"])) == {county, city}
+    assert set(work_orders_visible_to(personas["citizen"])) == {county, city}
+    assert set(work_orders_visible_to(personas["enterprise"])) == set()
+
+
+def test_a_year_without_a_published_calendar_is_provisional(open_order):
+    from kaifang.operations.selectors import deadline_status
+
+    # The Spring Festival 2027 arrangement is not published in the installed calendar: counted Monday to
+    # Friday, and shown as provisional rather than passed off as exact.
+    wo = open_order(kind="consultation", when=moment(2027, 2, 1))
+    assert wo.deadline == D(2027, 2, 8)
+    with clock.at(moment(2027, 2, 1)):
+        status = deadline_status(wo)
+    assert status["provisional"] and status["days_left"] == 5
+    assert not deadline_status(open_order(when=moment(2026, 11, 9)))["provisional"]
+
+
+def test_the_jobs_run_on_the_scheduler(personas, departments, open_order):
+    from kaifang.core.periodic import JOBS, run_due
+
+    names = [
+        "operations.work_order_reminders",
+        "operations.work_order_escalation",
+        "operations.work_order_auto_close",
+    ]
+    assert set(names) <= set(JOBS)
+    wo = open_order(department=departments["transport"], when=moment(2026, 11, 2))
+    with clock.at(moment(2026, 11, 20)):
+        assert run_due(moment(2026, 11, 20), only=names) == names
+        assert run_due(moment(2026, 11, 20), only=names) == []  # claimed until the next period
+    wo.refresh_from_db()
+    assert wo.escalated_at is not None
