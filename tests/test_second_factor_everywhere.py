@@ -93,6 +93,12 @@ def world(personas, make_table, make_dataset, departments, regions, settings, tm
     work_order_open(
         actor=personas["enterprise"], kind="consultation", title="咨询", body="内容", dataset=public
     )
+    from kaifang.interaction import services as interaction
+
+    interaction.comment_submit(actor=personas["enterprise"], dataset=public, text="评论", rating=4)
+    interaction.public_request_submit(
+        actor=personas["enterprise"], kind="consultation", title="咨询", body="内容"
+    )
 
     boss = User.objects.create_user(username="boss", password="x-long-pass-2026", kind="staff")
     boss.is_superuser = boss.is_staff = True
@@ -114,6 +120,7 @@ def world(personas, make_table, make_dataset, departments, regions, settings, tm
 def parameter_values(route, name, world):
     from kaifang.access.models import AccessApplication, AccessGrant
     from kaifang.catalog.models import DuplicateFlag
+    from kaifang.interaction.models import Comment, PublicRequest
     from kaifang.operations.models import WorkOrder
     from kaifang.scenarios.models import ScenarioApplication
     from kaifang.search.models import Synonym
@@ -128,6 +135,8 @@ def parameter_values(route, name, world):
         "number": lambda: ["1", "2"],
         "app_id": lambda: pks(AccessApplication),
         "wo_id": lambda: pks(WorkOrder),
+        "request_id": lambda: pks(PublicRequest),
+        "comment_id": lambda: pks(Comment),
         "grant_id": lambda: pks(AccessGrant),
         "upload_id": lambda: pks(Upload),
         "flag_id": lambda: pks(DuplicateFlag),
@@ -140,6 +149,8 @@ def parameter_values(route, name, world):
     if name == "action":
         if route.startswith("tabular/"):
             return ["publish", "rollback"]
+        if route.startswith("interaction/comments/"):
+            return ["publish", "reject", "reply"]
         return ["submit", "review-start", "publish", "return", "withdraw", "reopen"]
     if name == "pk":
         for prefix, model in (
@@ -148,6 +159,8 @@ def parameter_values(route, name, world):
             ("api/v1/search/synonyms", Synonym),
             ("access/", AccessApplication),
             ("workorders/", WorkOrder),
+            ("requests/", PublicRequest),
+            ("interaction/comments/", Comment),
             ("staff/duplicates/", DuplicateFlag),
             ("staff/responsibilities/", ResponsibilityItem),
         ):
