@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -166,9 +167,34 @@ def handlers_of(work_order: WorkOrder) -> list[Any]:
     return list(officers_of(work_order.department_id))
 
 
+@functools.lru_cache(maxsize=128)
+def _year_prefix(year: int) -> tuple[int, ...]:
+    """prefix[k]: working days among the first k days of `year` (the calendar is fixed for a process)."""
+    from kaifang.core.workdays import is_workday
+
+    prefix, day = [0], datetime.date(year, 1, 1)
+    while day.year == year:
+        prefix.append(prefix[-1] + is_workday(day))
+        day += datetime.timedelta(days=1)
+    return tuple(prefix)
+
+
+def workdays_between(start: datetime.date, end: datetime.date) -> int:
+    """core.workdays.workdays_between in constant time per year: a queue page shows fifty deadlines, some a
+    year overdue, and counting those day by day through the holiday calendar took a second."""
+    if end <= start:
+        return 0
+    whole_years = sum(_year_prefix(y)[-1] for y in range(start.year, end.year))
+    return (
+        whole_years
+        + _year_prefix(end.year)[end.timetuple().tm_yday]
+        - _year_prefix(start.year)[start.timetuple().tm_yday]
+    )
+
+
 def deadline_status(work_order: WorkOrder, today: datetime.date | None = None) -> dict[str, Any]:
     """Working days left (0 on the last day), or working days overdue, for an open order."""
-    from kaifang.core.workdays import calendar_known, workdays_between
+    from kaifang.core.workdays import calendar_known
 
     today = today or clock.today()
     provisional = not calendar_known(work_order.deadline)

@@ -282,3 +282,12 @@ def test_a_dataset_is_named_only_to_who_may_see_it(
     assert client.get(f"/api/v1/workorders/{wo.pk}").json()["dataset"] is None
     login(personas["officer"])
     assert "公交专用数据" in client.get(f"/workorders/{wo.pk}/").content.decode()
+
+
+def test_admin_lists_lead_departments_and_work_orders_read_only(client, django_user_model, order):
+    admin = django_user_model.objects.create_superuser("ops-admin", "ops@example.cn", "a-long-pass-2026")
+    client.force_login(admin)
+    for url in ("/admin/operations/domainlead/", "/admin/operations/workorder/"):
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/admin/operations/workorder/{order.pk}/change/").status_code == 200  # view only
+    assert client.get("/admin/operations/workorder/add/").status_code == 403
