@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from kaifang.accounts.security import client_address
@@ -75,11 +76,11 @@ def submit_request(request: HttpRequest, payload: RequestIn) -> tuple[int, dict[
     if payload.department is not None:
         department = Department.objects.filter(pk=payload.department).first()
         if department is None:
-            raise ValidationFailed(details={"department": "没有该部门。"})
+            raise ValidationFailed(details={"department": _("没有该部门。")})
     if payload.domain:
         domain = Concept.objects.filter(scheme=Concept.Scheme.DOMAIN, code=payload.domain).first()
         if domain is None:
-            raise ValidationFailed(details={"domain": "没有该数据领域。"})
+            raise ValidationFailed(details={"domain": _("没有该数据领域。")})
     req = services.public_request_submit(
         actor=actor,
         kind=payload.kind,

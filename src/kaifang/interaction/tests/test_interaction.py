@@ -192,6 +192,8 @@ def test_moderation_queue_page_and_twin(client, login, personas, data, settings)
     client.logout()
     r = client.get("/interaction/moderation/")
     assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+    r = client.post(f"/interaction/comments/{older}/publish/")
+    assert r.status_code == 302 and "/accounts/login/" in r["Location"]
     assert client.get("/api/v1/comments/moderation").status_code == 401
     login(personas["citizen"])
     assert client.get("/interaction/moderation/").status_code == 404
@@ -292,6 +294,8 @@ def test_error_report_becomes_a_work_order_of_the_department(client, login, pers
     ds = data["bus"]
     field = ds.fields.get(name="站点名称")
     assert post_json(client, api(ds, "error-reports"), {"description": "x"}).status_code == 401
+    r = client.post(f"/interaction/datasets/{slug(ds)}/error-reports/", {"description": "x"})
+    assert r.status_code == 302 and "/accounts/login/" in r["Location"]
     login(personas["citizen"])
     html = client.get(page(ds)).content.decode()
     assert f'<option value="{field.code}">站点名称</option>' in html
@@ -319,7 +323,6 @@ def test_error_report_becomes_a_work_order_of_the_department(client, login, pers
         f"/interaction/datasets/{slug(ds)}/error-reports/", {"description": "经度偏移", "field": ""}
     )
     assert r.status_code == 302 and r["Location"].endswith("#error-report")
-    assert "经度偏移" not in client.get(page(ds)).content.decode() or True
     assert 'data-testid="my-reports"' in client.get(page(ds)).content.decode()
 
 
