@@ -555,3 +555,23 @@ def test_spam_from_one_address_is_refused_clearly(client, login, personas, data,
         f"/interaction/datasets/{slug(ds)}/error-reports/", {"description": "x"}, REMOTE_ADDR="10.0.0.9"
     )
     assert r.status_code == 302  # another address is not held back
+
+
+def test_rate_windows_follow_the_platform_clock(personas, data):
+    """The demo writes a year of comments through the service at past moments: each counts in its own
+    window, not all in the present one."""
+    from kaifang.core import clock
+    from kaifang.core.ratelimit import RateLimited
+    from kaifang.interaction.services import comment_submit
+
+    start = datetime.datetime(2025, 6, 2, 9, tzinfo=datetime.UTC)
+    for day in range(12):
+        with clock.at(start + datetime.timedelta(days=day)):
+            comment_submit(
+                actor=personas["citizen"], dataset=data["bus"], text=f"第{day}天", address="10.1.1.1"
+            )
+    with clock.at(start):
+        for i in range(4):
+            comment_submit(actor=personas["citizen"], dataset=data["bus"], text=f"又一条{i}")
+        with pytest.raises(RateLimited):
+            comment_submit(actor=personas["citizen"], dataset=data["bus"], text="太多了")
