@@ -139,6 +139,12 @@ def test_citizen_has_no_workbench(client, login, personas, url):
     assert client.get(url).status_code == 404
 
 
+def test_login_redirect_setting_names_the_landing_view(settings):
+    from django.shortcuts import resolve_url
+
+    assert resolve_url(settings.LOGIN_REDIRECT_URL) == "/workbench/"
+
+
 def test_citizen_lands_on_me(client, login, personas):
     login(personas["citizen"])
     assert client.get("/workbench/")["Location"] == "/me/"
@@ -344,9 +350,9 @@ def test_officer_workbench_queries_are_bounded(
         Comment.objects.create(dataset=ds, author=personas["citizen"], text=f"评论{i}", state="published")
     login(personas["officer"])
     client.get("/staff/")  # warm the per-process caches (catalog generation, vocabularies)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(25):
         assert client.get("/staff/").status_code == 200
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(25):
         assert client.get("/api/v1/workbench").status_code == 200
 
 
@@ -434,7 +440,7 @@ def test_operator_health(client, login, personas, work_order, django_assert_max_
 
     login(personas["operator"])
     client.get("/staff/")
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(15):
         page = client.get("/staff/")
     body = page.content.decode()
     assert "boom: disk full" in body and "quality_check" in body and "未按时运行" in body
