@@ -231,6 +231,10 @@ class _Builder:
         self._extras(plans)
         self._spread_publish_dates(plans)
         files = self._files(plans)
+        from kaifang.demo.history import build_history
+
+        # A year of comments, requests and work orders, through the interaction and operations services.
+        history = build_history(users=self.users, scale=self.scale, stdout=self.stdout)
         open_count = (
             Dataset.objects.filter(state__in=["published", "revision_in_review"])
             .exclude(open_attribute="closed")
@@ -245,6 +249,7 @@ class _Builder:
             "open_datasets": open_count,
             "files": files,
             "departments": Department.objects.count(),
+            "history": history,
             "created": True,
         }
 
