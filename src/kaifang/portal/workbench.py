@@ -491,7 +491,7 @@ def operator_overdue_by_department(actor: Any, limit: int = HEAD, offset: int = 
     def to_row(r: dict[str, Any]) -> Row:
         return row(
             r["department"] or _("大数据局受理台"),
-            url=_url("operations:list", default="/workorders/") + "?overdue=1",
+            url=_url("operations:overdue", default="/workorders/overdue/"),
             detail=r["region"],
             state=_("逾期 %(n)s 件") % {"n": r["count"]},
             note=_("已督办 %(n)s 件") % {"n": r["escalated"]} if r["escalated"] else "",
@@ -765,6 +765,7 @@ def _specs() -> Iterable[QueueSpec]:
             "operator",
             gettext_lazy("各部门逾期工单"),
             operator_overdue_by_department,
+            "/workorders/overdue/",
         ),
         QueueSpec("my_applications", "me", gettext_lazy("办理中的数据申请"), my_applications, "/access/"),
         QueueSpec("my_grants", "me", gettext_lazy("我的数据授权"), my_grants),
