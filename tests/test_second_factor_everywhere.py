@@ -121,6 +121,7 @@ def parameter_values(route, name, world):
     from kaifang.access.models import AccessApplication, AccessGrant
     from kaifang.catalog.models import DuplicateFlag
     from kaifang.interaction.models import Comment, PublicRequest
+    from kaifang.notifications.models import Notification
     from kaifang.operations.models import WorkOrder
     from kaifang.scenarios.models import ScenarioApplication
     from kaifang.search.models import Synonym
@@ -138,6 +139,7 @@ def parameter_values(route, name, world):
         "request_id": lambda: pks(PublicRequest),
         "comment_id": lambda: pks(Comment),
         "grant_id": lambda: pks(AccessGrant),
+        "notification_id": lambda: pks(Notification),
         "upload_id": lambda: pks(Upload),
         "flag_id": lambda: pks(DuplicateFlag),
         "item_id": lambda: pks(ResponsibilityItem),
@@ -158,6 +160,7 @@ def parameter_values(route, name, world):
             ("applications/", ScenarioApplication),
             ("api/v1/search/synonyms", Synonym),
             ("access/", AccessApplication),
+            ("inbox/", Notification),
             ("workorders/", WorkOrder),
             ("requests/", PublicRequest),
             ("interaction/comments/", Comment),
