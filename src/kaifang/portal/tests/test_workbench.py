@@ -598,3 +598,20 @@ def test_staff_also_have_me(client, login, personas):
     body = client.get("/me/").content.decode()
     assert "/staff/" in body
     assert client.get("/api/v1/me/overview").json()["has_workbench"] is True
+
+
+def test_bad_input_is_refused_or_clamped(client, login, personas):
+    login(personas["auditor"])
+    for url in (
+        "/api/v1/workbench/audit?page=-5",
+        "/api/v1/workbench/audit?page=999999999999",
+        "/api/v1/workbench/audit?from=2026-13-45&to=%3Cscript%3E",
+        "/api/v1/workbench/audit/timeline?user=%3Cscript%3E&page=0",
+        "/staff/audit/?page=abc&user=" + "x" * 5000,
+        "/staff/audit/timeline/?dataset=%3Cscript%3Ealert(1)%3C/script%3E",
+    ):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert b"<script>alert" not in r.content
+    assert client.get("/api/v1/workbench/audit?page=99999999999999999999999").status_code == 422
+    assert client.get("/api/v1/workbench/audit?key=abc").status_code == 400  # keys never in a query string
