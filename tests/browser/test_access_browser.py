@@ -64,7 +64,7 @@ def test_apply_approve_and_use(live_server, settings, tmp_path, make_dataset, pe
         user.fill("input[name=username]", "wang")
         user.fill("input[name=password]", "a-long-passphrase-9")
         user.click("form.stack button[type=submit]")
-        user.wait_for_url(base + "/")
+        user.wait_for_url(base + "/me/")
 
         user.goto(base + "/accounts/keys/")
         user.click("form.stack button[type=submit]")

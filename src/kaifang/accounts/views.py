@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -73,7 +73,8 @@ def _safe_next(request: HttpRequest, value: str) -> str:
         value, {request.get_host()}, require_https=request.is_secure()
     ):
         return value
-    return "/"
+    # The workbench address sends staff to their queues and everyone else to their own page (/me/).
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def login_view(request: HttpRequest) -> HttpResponse:

@@ -25,6 +25,7 @@ WORKORDER_OVERDUE = "workorder_overdue"
 WORKORDER_ANSWERED = "workorder_answered"
 DATASET_FOLLOWED_CHANGED = "dataset_followed_changed"
 COMMENT_RECEIVED = "comment_received"
+COMMENT_REPLIED = "comment_replied"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ EVENTS: dict[str, Event] = {
         Event(WORKORDER_ANSWERED, _("工单已答复"), staff=False),
         Event(DATASET_FOLLOWED_CHANGED, _("关注的数据资源有更新"), staff=False),
         Event(COMMENT_RECEIVED, _("本部门数据资源收到评论"), staff=True),
+        Event(COMMENT_REPLIED, _("评论收到部门回复"), staff=False),
     )
 }
 

@@ -15,7 +15,6 @@ urlpatterns = [
     path("services/<str:slug>/", views.service_detail, name="service"),
     path("developer/", views.section, {"name": "developer"}, name="developer"),
     path("index/", views.section, {"name": "index"}, name="index"),
-    path("interaction/", views.section, {"name": "interaction"}, name="interaction"),
     path("me/", views.me, name="me"),
     path("workbench/", views.after_login, name="workbench"),
     path("staff/", views.staff_dashboard, name="staff"),

@@ -49,7 +49,7 @@ def test_open_redirect_refused(client, personas):
     r = client.post(
         "/accounts/login/", {"username": "citizen", "password": PASSWORD, "next": "https://evil.example/"}
     )
-    assert r.status_code == 302 and r["Location"] == "/"
+    assert r.status_code == 302 and r["Location"] == "/workbench/"
 
 
 def test_totp_enrol_then_login_needs_code(client, login, personas):

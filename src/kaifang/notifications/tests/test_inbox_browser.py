@@ -53,7 +53,7 @@ def test_request_for_material_reaches_the_inbox(live_server, make_dataset, perso
         page.fill("input[name=username]", "enterprise")
         page.fill("input[name=password]", PASSWORD)
         page.click("form.stack button[type=submit]")
-        page.wait_for_url(base + "/")
+        page.wait_for_url(base + "/me/")
         assert page.locator("[data-testid=unread-count]").inner_text() == "1"
         page.click("[data-testid=inbox-link]")
         item = page.locator("[data-testid=notification]")
