@@ -9,6 +9,7 @@ provisional rather than passed off as exact.
 from __future__ import annotations
 
 import datetime
+import functools
 
 import chinese_calendar
 
@@ -43,11 +44,26 @@ def add_workdays(start: datetime.date, days: int) -> datetime.date:
     return day
 
 
+@functools.lru_cache(maxsize=128)
+def _year_prefix(year: int) -> tuple[int, ...]:
+    """prefix[k]: working days among the first k days of `year` (the calendar is fixed for a process)."""
+    prefix, day = [0], datetime.date(year, 1, 1)
+    while day.year == year:
+        prefix.append(prefix[-1] + is_workday(day))
+        day += datetime.timedelta(days=1)
+    return tuple(prefix)
+
+
 def workdays_between(start: datetime.date, end: datetime.date) -> int:
     """Working days after `start` up to and including `end` (0 when `end` is not after `start`): how many of a
-    deadline's days have been used, or how far a reply is overdue."""
-    count, day = 0, start
-    while day < end:
-        day += datetime.timedelta(days=1)
-        count += is_workday(day)
-    return count
+    deadline's days have been used, or how far a reply is overdue. Constant time per year spanned, from a
+    cached per-year prefix count: a queue page shows fifty deadlines, some a year overdue, and counting those
+    day by day through the holiday calendar took a second."""
+    if end <= start:
+        return 0
+    whole_years = sum(_year_prefix(y)[-1] for y in range(start.year, end.year))
+    return (
+        whole_years
+        + _year_prefix(end.year)[end.timetuple().tm_yday]
+        - _year_prefix(start.year)[start.timetuple().tm_yday]
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import functools
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from kaifang.core import clock
 from kaifang.core.actors import roles_of
 from kaifang.core.errors import NotFound
+from kaifang.core.workdays import workdays_between
 from kaifang.operations.models import WorkOrder, WorkOrderStep
 from kaifang.operations.permissions import is_bureau_desk, work_orders_visible_to
 
@@ -165,31 +165,6 @@ def handlers_of(work_order: WorkOrder) -> list[Any]:
     if work_order.department_id is None:
         return list(bureau_desk_users())
     return list(officers_of(work_order.department_id))
-
-
-@functools.lru_cache(maxsize=128)
-def _year_prefix(year: int) -> tuple[int, ...]:
-    """prefix[k]: working days among the first k days of `year` (the calendar is fixed for a process)."""
-    from kaifang.core.workdays import is_workday
-
-    prefix, day = [0], datetime.date(year, 1, 1)
-    while day.year == year:
-        prefix.append(prefix[-1] + is_workday(day))
-        day += datetime.timedelta(days=1)
-    return tuple(prefix)
-
-
-def workdays_between(start: datetime.date, end: datetime.date) -> int:
-    """core.workdays.workdays_between in constant time per year: a queue page shows fifty deadlines, some a
-    year overdue, and counting those day by day through the holiday calendar took a second."""
-    if end <= start:
-        return 0
-    whole_years = sum(_year_prefix(y)[-1] for y in range(start.year, end.year))
-    return (
-        whole_years
-        + _year_prefix(end.year)[end.timetuple().tm_yday]
-        - _year_prefix(start.year)[start.timetuple().tm_yday]
-    )
 
 
 def deadline_status(work_order: WorkOrder, today: datetime.date | None = None) -> dict[str, Any]:

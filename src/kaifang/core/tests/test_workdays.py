@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaifang.core.workdays import add_workdays, calendar_known, is_workday, workdays_between
@@ -51,3 +51,13 @@ def test_the_deadline_is_the_nth_working_day(start, days):
     assert is_workday(due)
     assert workdays_between(start, due) == days
     assert workdays_between(start, due - datetime.timedelta(days=1)) == days - 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(D(2024, 1, 1), D(2027, 12, 31)), st.dates(D(2024, 1, 1), D(2027, 12, 31)))
+def test_the_per_year_count_matches_counting_day_by_day(start, end):
+    expected, day = 0, start
+    while day < end:
+        day += datetime.timedelta(days=1)
+        expected += is_workday(day)
+    assert workdays_between(start, end) == expected

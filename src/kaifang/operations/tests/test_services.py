@@ -4,8 +4,6 @@ reopening, rating, withdrawal and double submission."""
 import datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from kaifang.catalog.models import Concept
 from kaifang.core import clock
@@ -505,11 +503,3 @@ def test_the_jobs_run_on_the_scheduler(personas, departments, open_order):
         assert run_due(moment(2026, 11, 20), only=names) == []  # claimed until the next period
     wo.refresh_from_db()
     assert wo.escalated_at is not None
-
-
-@given(st.dates(D(2024, 1, 1), D(2027, 12, 31)), st.dates(D(2024, 1, 1), D(2027, 12, 31)))
-def test_the_fast_working_day_count_matches_the_calendar(start, end):
-    from kaifang.core import workdays
-    from kaifang.operations.selectors import workdays_between
-
-    assert workdays_between(start, end) == workdays.workdays_between(start, end)
