@@ -57,7 +57,7 @@ def list_requests(
     query = selectors.RequestQuery.parse(
         {"kind": kind, "status": status, "department": department, "domain": domain, "page": page}
     )
-    result = selectors.page_of(selectors.public_requests(query), query.page)
+    result = selectors.public_requests_page(query)
     return {**result, "items": [request_out(r, actor) for r in result["items"]]}
 
 

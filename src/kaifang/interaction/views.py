@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,6 +19,7 @@ from kaifang.catalog.codes import code_from_slug, slug_for_code
 from kaifang.catalog.models import Concept
 from kaifang.catalog.selectors import get_dataset_for
 from kaifang.core.errors import DomainError, NotFound
+from kaifang.core.fragments import fragment
 from kaifang.interaction import permissions as perm
 from kaifang.interaction import selectors, services
 from kaifang.interaction.models import PublicRequest
@@ -36,7 +38,7 @@ def _dataset_url(ds: Any, anchor: str = "") -> str:
 def hub(request: HttpRequest) -> HttpResponse:
     ctx = {
         "counts": selectors.request_counts(),
-        "recent": list(selectors.public_requests(selectors.RequestQuery())[:10]),
+        "recent": selectors.public_requests(selectors.RequestQuery(), limit=10),
         "kinds": PublicRequest.Kind.choices,
         "mine": list(selectors.requests_of(request.user)[:20]),
         "may_moderate": _moderates_anything(request.user),
@@ -48,20 +50,27 @@ def hub(request: HttpRequest) -> HttpResponse:
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
     query = selectors.RequestQuery.parse(request.GET)
-    page = selectors.page_of(selectors.public_requests(query), query.page)
     params = query.params()
 
     def page_url(n: int) -> str:
         return "?" + urlencode({**params, "page": n})
 
+    def body() -> str:
+        # The same for every reader (no requester is named in the rows): one rendering per filter and page.
+        page = selectors.public_requests_page(query)
+        ctx = {
+            "page": page,
+            "query": query,
+            "kinds": PublicRequest.Kind.choices,
+            "states": _states(),
+            "options": selectors.filter_options(),
+            "prev_url": page_url(page["page"] - 1) if page["page"] > 1 else "",
+            "next_url": page_url(page["page"] + 1) if page["page"] < page["pages"] else "",
+        }
+        return render_to_string("interaction/_request_list_body.html", ctx)
+
     ctx = {
-        "page": page,
-        "query": query,
-        "kinds": PublicRequest.Kind.choices,
-        "states": _states(),
-        "options": selectors.filter_options(),
-        "prev_url": page_url(page["page"] - 1) if page["page"] > 1 else "",
-        "next_url": page_url(page["page"] + 1) if page["page"] < page["pages"] else "",
+        "body": fragment(("requests", tuple(sorted(params.items())), query.page), body),
         "api_twin": "/api/v1/requests" + ("?" + urlencode({**params, "page": query.page}) if params else ""),
     }
     return render(request, "interaction/request_list.html", ctx)

@@ -84,6 +84,9 @@ class WorkOrder(models.Model):
             models.Index(fields=["region", "state", "deadline"], name="workorder_region_queue"),
             models.Index(fields=["state", "deadline"], name="workorder_due"),
             models.Index(fields=["requester", "-created_at"], name="workorder_requester"),
+            # The public request list: filtered by state or kind, newest first, counted from the index alone.
+            models.Index(fields=["state", "-created_at", "-id", "kind"], name="workorder_public_state"),
+            models.Index(fields=["kind", "-created_at", "-id", "state"], name="workorder_public_kind"),
         ]
         verbose_name = _("工单")
         verbose_name_plural = _("工单")

@@ -9,10 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from kaifang.core.actors import roles_of
 from kaifang.core.errors import DomainError, NotFound, ValidationFailed
+from kaifang.core.fragments import fragment
 from kaifang.operations import permissions as perm
 from kaifang.operations import selectors, services
 from kaifang.operations.models import WorkOrder
@@ -35,24 +37,34 @@ def queue(request: HttpRequest) -> HttpResponse:
         scope = "mine"
     state, kind = request.GET.get("state", ""), request.GET.get("kind", "")
     overdue = request.GET.get("overdue") == "1"
-    qs = selectors.work_orders_for(
-        request.user, state=state, kind=kind, overdue=overdue, queue=scope == "queue", mine=scope == "mine"
-    )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(wo, selectors.deadline_status(wo)) for wo in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
+    number = request.GET.get("page", "")
+    actor = request.user
+
+    def body() -> str:
+        qs = selectors.work_orders_for(
+            actor, state=state, kind=kind, overdue=overdue, queue=scope == "queue", mine=scope == "mine"
+        )
+        page = Paginator(qs, PAGE_SIZE).get_page(number)
+        ctx = {
+            "page": page,
+            "rows": [(wo, selectors.deadline_status(wo)) for wo in page.object_list],
+            "scope": scope,
+            "state": state,
+            "kind": kind,
+            "overdue": overdue,
+            "states": WorkOrder.State.choices,
+            "kinds": WorkOrder.Kind.choices,
+            "query": query.urlencode(),
+        }
+        return render_to_string("operations/_queue_body.html", ctx)
+
+    key = ("workorders", actor.pk, roles_of(actor), scope, state, kind, overdue, query.urlencode(), number[:12])
     ctx = {
-        "page": page,
-        "rows": rows,
+        "body": fragment(key, body),
         "staff": staff,
         "scope": scope,
-        "state": state,
-        "kind": kind,
-        "overdue": overdue,
-        "states": WorkOrder.State.choices,
-        "kinds": WorkOrder.Kind.choices,
-        "query": query.urlencode(),
         "api_twin": "/api/v1/workorders" + ("?queue=true" if scope == "queue" else ""),
     }
     return render(request, "operations/queue.html", ctx)
@@ -174,10 +186,18 @@ def _detail_context(request: HttpRequest, wo: WorkOrder, errors: dict[str, Any])
 def overdue(request: HttpRequest) -> HttpResponse:
     if not perm.may_view_staff_lists(request.user):
         raise Http404
+    actor = request.user
+
+    def body() -> str:
+        ctx = {
+            "by_department": selectors.overdue_by_department(actor),
+            "by_region": selectors.overdue_by_region(actor),
+        }
+        return render_to_string("operations/_overdue_body.html", ctx)
+
     ctx = {
-        "by_department": selectors.overdue_by_department(request.user),
-        "by_region": selectors.overdue_by_region(request.user),
-        "may_list": roles_of(request.user).is_staff_member,
+        "body": fragment(("overdue", roles_of(actor)), body),
+        "may_list": roles_of(actor).is_staff_member,
         "api_twin": "/api/v1/workorders/overdue",
     }
     return render(request, "operations/overdue.html", ctx)

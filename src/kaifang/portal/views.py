@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,6 +44,7 @@ from kaifang.catalog.models import Concept, Dataset
 from kaifang.catalog.rules import validate_dataset_input
 from kaifang.core.actors import roles_of
 from kaifang.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from kaifang.core.fragments import fragment
 from kaifang.portal import forms
 from kaifang.portal import permissions as pperm
 from kaifang.portal import selectors as psel
@@ -358,13 +361,23 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
     """The workbench (工作台): one section per role the user holds, each a set of real queues."""
     actor = request.user
     ctx = {
-        "sections": [wb.section(actor, name) for name in pperm.workbench_sections(actor)],
+        "sections": [_section_html(actor, name) for name in pperm.workbench_sections(actor)],
         "my_departments": psel.officer_departments(actor),
         "may_manage": tperm.may_manage_responsibilities(actor),
         "is_staff": roles_of(actor).is_staff_member,
         "api_twin": _api_twin("workbench"),
     }
     return render(request, "portal/workbench/index.html", ctx)
+
+
+def _section_html(actor: Any, name: str) -> str:
+    # The operator's health figures (task queue, mail outbox, periodic jobs) change without an audit event:
+    # they are kept for a quarter of a minute at most.
+    bucket = int(time.time() // 15) if name == "operator" else 0
+    return fragment(
+        ("workbench", actor.pk, roles_of(actor), name, bucket),
+        lambda: render_to_string("portal/workbench/_section.html", {"s": wb.section(actor, name)}),
+    )
 
 
 @require_GET
@@ -376,12 +389,16 @@ def workbench_queue(request: HttpRequest, queue: str) -> HttpResponse:
     if spec.section != "me" and spec.section not in pperm.workbench_sections(request.user):
         return _error_page(request, NotFound())
     page = wb.page_number(request.GET.get("page"))
-    result = spec.function(request.user, limit=wb.PAGE, offset=(page - 1) * wb.PAGE)
+    actor = request.user
+
+    def body() -> str:
+        result = spec.function(actor, limit=wb.PAGE, offset=(page - 1) * wb.PAGE)
+        ctx = {"spec": spec, "queue": result, "page": page, "num_pages": max(1, -(-result.total // wb.PAGE))}
+        return render_to_string("portal/workbench/_queue_page.html", ctx)
+
     ctx = {
         "spec": spec,
-        "queue": result,
-        "page": page,
-        "num_pages": max(1, -(-result.total // wb.PAGE)),
+        "body": fragment(("queue", actor.pk, roles_of(actor), queue, page), body),
         "api_twin": _api_twin("workbench/queue", {"name": queue, "page": str(page) if page > 1 else ""}),
     }
     return render(request, "portal/workbench/queue.html", ctx)
@@ -437,8 +454,14 @@ def me(request: HttpRequest) -> HttpResponse:
     """我的: an applicant's applications, grants, requests and work orders, and followed datasets, in one place."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    actor = request.user
+
+    def body() -> str:
+        queues = [(spec, spec.function(actor)) for spec in wb.queues_of("me")]
+        return render_to_string("portal/_me_queues.html", {"queues": queues})
+
     ctx = {
-        "queues": [(spec, spec.function(request.user)) for spec in wb.queues_of("me")],
+        "queues_html": fragment(("me", actor.pk, roles_of(actor)), body),
         "has_workbench": pperm.may_use_workbench(request.user),
         "api_twin": _api_twin("me/overview"),
     }
