@@ -235,6 +235,9 @@ class _Builder:
 
         # A year of comments, requests and work orders, through the interaction and operations services.
         history = build_history(users=self.users, scale=self.scale, stdout=self.stdout)
+        from kaifang.core.maintenance import refresh_statistics
+
+        refresh_statistics()
         open_count = (
             Dataset.objects.filter(state__in=["published", "revision_in_review"])
             .exclude(open_attribute="closed")

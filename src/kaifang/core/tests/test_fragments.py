@@ -43,3 +43,17 @@ def test_the_public_request_list_shows_a_new_request_at_once(client, login, pers
         purpose="用途",
     )
     assert "新开的数据需求" in client.get("/requests/").content.decode()
+
+
+def test_statistics_job_runs_on_every_backend():
+    from django.db import connection
+
+    from kaifang.core.maintenance import refresh_statistics
+    from kaifang.core.periodic import JOBS
+
+    assert "core.database_statistics" in JOBS
+    refresh_statistics()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            assert cursor.fetchone()[0] == 1
