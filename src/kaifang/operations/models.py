@@ -87,6 +87,10 @@ class WorkOrder(models.Model):
             # The public request list: filtered by state or kind, newest first, counted from the index alone.
             models.Index(fields=["state", "-created_at", "-id", "kind"], name="workorder_public_state"),
             models.Index(fields=["kind", "-created_at", "-id", "state"], name="workorder_public_kind"),
+            # Overdue counts per department and county read only the index.
+            models.Index(
+                fields=["state", "deadline", "department", "region", "escalated_at"], name="workorder_overdue"
+            ),
         ]
         verbose_name = _("工单")
         verbose_name_plural = _("工单")
