@@ -418,14 +418,25 @@ def audit(request: HttpRequest) -> HttpResponse:
 
     params = wb.audit_params(request.GET)
     tab = "calls" if request.GET.get("tab") == "calls" else "events"
-    qs = wb.call_log_events(request.user, params) if tab == "calls" else wb.audit_events(request.user, params)
-    page = Paginator(qs, wb.AUDIT_PAGE).get_page(wb.page_number(request.GET.get("page")))
+    number = wb.page_number(request.GET.get("page"))
     query = {k: params[k] for k in wb.AUDIT_PARAMS if params[k]}
+    encoded = urlencode({**query, "tab": tab})
+    actor = request.user
+
+    def body() -> str:
+        qs = wb.call_log_events(actor, params) if tab == "calls" else wb.audit_events(actor, params)
+        page = Paginator(qs, wb.AUDIT_PAGE).get_page(number)
+        return render_to_string(
+            "portal/workbench/_audit_results.html", {"page": page, "tab": tab, "query": encoded}
+        )
+
+    # Data calls are logged without an audit event: the newest call log row keys that tab as well.
+    calls = wb.newest_call_log_id() if tab == "calls" else 0
     ctx = {
         "params": params,
         "tab": tab,
-        "page": page,
-        "query": urlencode({**query, "tab": tab}),
+        "body": fragment(("audit", actor.pk, roles_of(actor), encoded, number, calls), body),
+        "query": encoded,
         "api_twin": _api_twin("workbench/audit", {**query, "tab": tab}),
     }
     return render(request, "portal/workbench/audit.html", ctx)

@@ -934,3 +934,9 @@ def timeline(actor: Any, kind: str, value: str, page: int = 1) -> dict[str, Any]
         "num_pages": min(MAX_PAGE, max(1, -(-total // AUDIT_PAGE))),
         "items": merged[end - AUDIT_PAGE : end],
     }
+
+
+def newest_call_log_id() -> int:
+    from kaifang.access.models import CallLog
+
+    return CallLog.objects.order_by("-id").values_list("id", flat=True).first() or 0

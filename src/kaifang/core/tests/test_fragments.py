@@ -57,3 +57,19 @@ def test_statistics_job_runs_on_every_backend():
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
             assert cursor.fetchone()[0] == 1
+
+
+def test_the_least_recently_used_fragment_leaves_the_process_but_not_the_machine(monkeypatch):
+    from kaifang.core import fragments
+
+    monkeypatch.setattr(fragments, "MOST", 2)
+    fragment(("a",), lambda: "A")
+    fragment(("b",), lambda: "B")
+    fragment(("a",), lambda: "A2")  # a is used again: b is now the oldest
+    fragment(("c",), lambda: "C")
+    local = [key[0] for key in fragments._FRAGMENTS._values]
+    assert local == ["a", "c"]
+    # another worker process (an empty local level) is served what this one rendered
+    fragments._FRAGMENTS._values.clear()
+    assert fragment(("b",), lambda: "B2") == "B"
+    assert fragment(("a",), lambda: "A3") == "A"
