@@ -118,8 +118,10 @@ def _serve(host: str, port: int, workers: int) -> int:
 
     from django.db import connections
 
+    from kaifang.core.warmup import warm_up
     from kaifang.tabular.engine import close_all
 
+    warm_up()
     # Nothing opened while preparing (migrations, the demo build) may be inherited by the forked workers.
     close_all()
     connections.close_all()

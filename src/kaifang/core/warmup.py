@@ -1,0 +1,55 @@
+"""What every worker process would otherwise do on its first requests, done once in the server's parent
+process before it forks the workers (which then share it): compiling every template, loading both
+languages' catalogs, the shared fragment cache's files, and the working-day counts of the years around today. Without it each new worker spent
+its first few hundred milliseconds on these, showing up as the slowest requests after a start."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def template_names() -> list[str]:
+    from django.template import engines
+    from django.template.loaders.app_directories import get_app_template_dirs
+
+    engine = engines["django"]
+    roots = [Path(d) for d in engine.engine.dirs] + [Path(d) for d in get_app_template_dirs("templates")]
+    names = set()
+    for root in roots:
+        for path in root.rglob("*.html"):
+            names.add(path.relative_to(root).as_posix())
+    return sorted(names)
+
+
+def warm_up() -> int:
+    """Compile every template and load what the first requests need; the number of templates compiled."""
+    from django.conf import settings
+    from django.template import TemplateSyntaxError, engines
+    from django.utils import translation
+
+    from kaifang.core import clock, workdays
+
+    engine = engines["django"]
+    compiled = 0
+    for name in template_names():
+        try:
+            engine.get_template(name)
+            compiled += 1
+        except TemplateSyntaxError:
+            # A template of an installed library meant for another engine; ours are checked by the tests.
+            logger.debug("template %s not compiled", name)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("工作台")
+    # Create the shared fragment cache's database before the workers race to create it.
+    from kaifang.core.fragments import _shared
+
+    _shared()
+    today = clock.today()
+    for year in (today.year - 1, today.year, today.year + 1):
+        workdays.workdays_between(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    return compiled
