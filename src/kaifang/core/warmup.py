@@ -45,10 +45,11 @@ def warm_up() -> int:
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             translation.gettext("工作台")
-    # Create the shared fragment cache's database before the workers race to create it.
+    # Create the shared fragment cache's database before the workers race to create it, and empty it: what
+    # an earlier start rendered may come from other templates or code (an upgrade).
     from kaifang.core.fragments import _shared
 
-    _shared()
+    _shared().clear()
     today = clock.today()
     for year in (today.year - 1, today.year, today.year + 1):
         workdays.workdays_between(datetime.date(year, 1, 1), datetime.date(year, 12, 31))

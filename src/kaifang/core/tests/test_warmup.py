@@ -8,3 +8,11 @@ def test_every_template_of_ours_is_compiled():
     ours = [n for n in names if n.startswith(("portal/", "operations/", "interaction/", "notifications/"))]
     assert "base.html" in names and len(ours) > 20
     assert warm_up() >= len(ours)
+
+
+def test_a_start_forgets_what_an_earlier_start_rendered():
+    from kaifang.core import fragments
+
+    fragments._shared_set("earlier", "<p>old template</p>")
+    warm_up()
+    assert fragments._shared_get("earlier") is None
