@@ -11,6 +11,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -55,15 +57,20 @@ def request_list(request: HttpRequest) -> HttpResponse:
     def page_url(n: int) -> str:
         return "?" + urlencode({**params, "page": n})
 
+    def filters() -> str:
+        # The filter form with its ~150 options, rendered once per generation; each page marks its choices.
+        ctx = {"kinds": PublicRequest.Kind.choices, "states": _states(), "options": selectors.filter_options()}
+        return render_to_string("interaction/_request_filters.html", ctx)
+
     def body() -> str:
         # The same for every reader (no requester is named in the rows): one rendering per filter and page.
         page = selectors.public_requests_page(query)
+        form = fragment(("request-filters",), filters)
+        for name, value in params.items():
+            form = _select(form, name, value)
         ctx = {
             "page": page,
-            "query": query,
-            "kinds": PublicRequest.Kind.choices,
-            "states": _states(),
-            "options": selectors.filter_options(),
+            "filters": mark_safe(form),  # noqa: S308 - our rendering, with an escaped value marked
             "prev_url": page_url(page["page"] - 1) if page["page"] > 1 else "",
             "next_url": page_url(page["page"] + 1) if page["page"] < page["pages"] else "",
         }
@@ -74,6 +81,17 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "api_twin": "/api/v1/requests" + ("?" + urlencode({**params, "page": query.page}) if params else ""),
     }
     return render(request, "interaction/request_list.html", ctx)
+
+
+def _select(form: str, name: str, value: Any) -> str:
+    """Mark `value` chosen in the form's <select name=...>."""
+    start = form.find(f'<select name="{name}">')
+    end = form.find("</select>", start)
+    if start < 0 or end < 0:
+        return form
+    option = f'<option value="{escape(str(value))}">'
+    chosen = form[start:end].replace(option, option[:-1] + " selected>", 1)
+    return form[:start] + chosen + form[end:]
 
 
 def _states() -> list[tuple[str, str]]:

@@ -575,3 +575,21 @@ def test_rate_windows_follow_the_platform_clock(personas, data):
             comment_submit(actor=personas["citizen"], dataset=data["bus"], text=f"又一条{i}")
         with pytest.raises(RateLimited):
             comment_submit(actor=personas["citizen"], dataset=data["bus"], text="太多了")
+
+
+@pytest.mark.django_db
+def test_the_request_list_keeps_the_chosen_filters(client, personas, departments):
+    dept = departments["transport"]
+    from kaifang.interaction.services import public_request_submit
+
+    public_request_submit(
+        actor=personas["citizen"], kind="consultation", title="公交数据怎么下载", body="请问", department=dept
+    )
+    html = client.get(f"/requests/?kind=consultation&status=open&department={dept.pk}").content.decode()
+    assert '<option value="consultation" selected>' in html
+    assert '<option value="open" selected>' in html
+    assert f'<option value="{dept.pk}" selected>' in html
+    assert html.count(" selected>") == 3
+    assert "公交数据怎么下载" in html
+    plain = client.get("/requests/").content.decode()
+    assert " selected>" not in plain
