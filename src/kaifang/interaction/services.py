@@ -29,6 +29,7 @@ from kaifang.interaction.models import (
     Follow,
     PublicRequest,
 )
+from kaifang.privacy.text import mask_identifiers
 from kaifang.tenancy.models import Department
 
 # Submissions (comments, error reports, requests) one account, and one client address (several people can
@@ -131,7 +132,8 @@ def comment_submit(
     if errors:
         raise ValidationFailed(details=errors)
     _throttle(actor, address)
-    comment = Comment.objects.create(dataset=dataset, author=actor, text=body, rating=stars)
+    # Public once moderated: stored with personal identifiers masked (X5).
+    comment = Comment.objects.create(dataset=dataset, author=actor, text=mask_identifiers(body), rating=stars)
     audit_record(
         actor=actor,
         action="comment_submit",
@@ -371,12 +373,14 @@ def public_request_submit(
         domain=domain,
         department=department,
     )
+    # The public page shows these: stored with personal identifiers masked (X5). The work order keeps the
+    # text as written for the department that answers it.
     req = PublicRequest.objects.create(
         kind=kind,
         requester=actor,
-        title=head,
-        body=text,
-        purpose=why,
+        title=mask_identifiers(head),
+        body=mask_identifiers(text),
+        purpose=mask_identifiers(why),
         department_hint=department,
         domain=domain,
         show_name=bool(show_name),

@@ -593,3 +593,29 @@ def test_the_request_list_keeps_the_chosen_filters(client, personas, departments
     assert "公交数据怎么下载" in html
     plain = client.get("/requests/").content.decode()
     assert " selected>" not in plain
+
+
+def test_identifiers_typed_into_public_text_are_published_masked(client, login, personas, make_dataset):
+    """X5: a phone number in a request or comment never reaches the public page, list or JSON; the department
+    handling the work order reads it as written."""
+    from kaifang.interaction.services import comment_moderate, comment_submit, public_request_submit
+
+    req = public_request_submit(
+        actor=personas["citizen"],
+        kind="consultation",
+        title="请回电13912345678",
+        body="我的手机13912345678，邮箱wang@example.com",
+    )
+    for url in (f"/requests/{req.pk}/", "/requests/", f"/api/v1/requests/{req.pk}", "/api/v1/requests"):
+        body = client.get(url).content.decode()
+        assert "13912345678" not in body and "wang@example.com" not in body, url
+    assert "139****5678" in client.get(f"/requests/{req.pk}/").content.decode()
+    assert "13912345678" in req.work_order.body
+    ds = make_dataset("published", title="公交站点")
+    comment = comment_submit(actor=personas["citizen"], dataset=ds, text="数据有误，请联系13912345678")
+    comment_moderate(actor=personas["officer"], comment=comment, decision="publish")
+    from kaifang.catalog.codes import slug_for_code
+
+    slug = slug_for_code(ds.code)
+    page = client.get(f"/datasets/{slug}/").content.decode()
+    assert "139****5678" in page and "13912345678" not in page
