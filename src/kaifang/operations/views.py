@@ -20,7 +20,7 @@ from kaifang.operations import selectors, services
 from kaifang.operations.models import WorkOrder
 from kaifang.operations.schemas import visible_dataset_ids
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20  # as the request list and the workbench queues: one screen of rows
 SCOPES = ("queue", "all", "mine")
 
 
