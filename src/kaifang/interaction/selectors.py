@@ -193,8 +193,16 @@ def public_requests(query: RequestQuery, *, limit: int = PAGE_SIZE, offset: int 
     return _requests_of(ids)
 
 
-def public_requests_page(query: RequestQuery, size: int = PAGE_SIZE) -> dict[str, Any]:
-    total = _public_work_orders(query).count()
+def public_requests_count(query: RequestQuery) -> int:
+    return _public_work_orders(query).count()
+
+
+def public_requests_page(
+    query: RequestQuery, size: int = PAGE_SIZE, total: int | None = None
+) -> dict[str, Any]:
+    """A page of the list; `total` when the caller already knows the count for these filters."""
+    if total is None:
+        total = public_requests_count(query)
     pages = max(1, -(-total // size))
     page = min(query.page, pages)
     items = public_requests(query, limit=size, offset=(page - 1) * size)

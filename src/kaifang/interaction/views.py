@@ -57,14 +57,23 @@ def request_list(request: HttpRequest) -> HttpResponse:
     def page_url(n: int) -> str:
         return "?" + urlencode({**params, "page": n})
 
+    def count() -> int:
+        return selectors.public_requests_count(query)
+
     def filters() -> str:
         # The filter form with its ~150 options, rendered once per generation; each page marks its choices.
-        ctx = {"kinds": PublicRequest.Kind.choices, "states": _states(), "options": selectors.filter_options()}
+        ctx = {
+            "kinds": PublicRequest.Kind.choices,
+            "states": _states(),
+            "options": selectors.filter_options(),
+        }
         return render_to_string("interaction/_request_filters.html", ctx)
 
     def body() -> str:
         # The same for every reader (no requester is named in the rows): one rendering per filter and page.
-        page = selectors.public_requests_page(query)
+        # The count of a filter is the same on each of its pages: counted once per generation.
+        total = int(fragment(("request-count", tuple(sorted(params.items()))), lambda: str(count())))
+        page = selectors.public_requests_page(query, total=total)
         form = fragment(("request-filters",), filters)
         for name, value in params.items():
             form = _select(form, name, value)
