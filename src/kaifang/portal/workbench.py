@@ -122,8 +122,14 @@ def row(
 
 
 def _bounded(name: str, qs: Any, to_row: Callable[[Any], Row], limit: int, offset: int) -> Queue:
-    total = qs.count() if isinstance(qs, QuerySet) else len(qs)
-    items = list(qs[offset : offset + limit]) if total > offset else []
+    if not isinstance(qs, QuerySet):
+        total = len(qs)
+        items = list(qs[offset : offset + limit]) if total > offset else []
+        return Queue(name=name, total=total, rows=[to_row(i) for i in items], offset=offset)
+    # Most queues are short: one query for the head, and a count only when there is more than the head.
+    items = list(qs[offset : offset + limit + 1])
+    total = offset + len(items) if len(items) <= limit and (items or offset == 0) else qs.count()
+    items = items[:limit]
     return Queue(name=name, total=total, rows=[to_row(i) for i in items], offset=offset)
 
 

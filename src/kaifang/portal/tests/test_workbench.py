@@ -615,3 +615,21 @@ def test_bad_input_is_refused_or_clamped(client, login, personas):
         assert b"<script>alert" not in r.content
     assert client.get("/api/v1/workbench/audit?page=99999999999999999999999").status_code == 422
     assert client.get("/api/v1/workbench/audit?key=abc").status_code == 400  # keys never in a query string
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("n", [0, 1, 4, 5, 6, 11, 12])
+def test_bounded_queue_counts_around_the_head_size(n):
+    """The head is read with one row more than it shows; the total must match a plain count at every size
+    and offset around that boundary."""
+    from kaifang.core.models import AuditEvent
+    from kaifang.portal.workbench import _bounded
+
+    for i in range(n):
+        AuditEvent.objects.create(action="t", target_type="t", target_id=str(i))
+    qs = AuditEvent.objects.filter(action="t").order_by("id")
+    ids = list(qs.values_list("id", flat=True))
+    for offset in (0, 3, 5, 6, 10, 15):
+        queue = _bounded("q", qs, lambda e: e.pk, 5, offset)
+        assert queue.total == n
+        assert queue.rows == ids[offset : offset + 5]
