@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("kaifang.portal.urls")),
 ]
 
+handler400 = "kaifang.portal.views.bad_request"
 handler404 = "kaifang.portal.views.not_found"
 handler403 = "kaifang.portal.views.forbidden"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -61,3 +62,33 @@ class ApiErrorShapeMiddleware:
             )
             response["Content-Type"] = "application/json; charset=utf-8"
         return response
+
+
+class InvalidCharacters(BadRequest):
+    """A request refused for a character no value may hold; its message is written for the person."""
+
+
+def _has_nul(params: object) -> bool:
+    lists = getattr(params, "lists", None)
+    if lists is None:
+        return False
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in lists())
+
+
+class RefuseNulMiddleware:
+    """A NUL byte in a query parameter or a form field is refused with 400 before any view runs: no
+    legitimate value holds one, and PostgreSQL refuses any query that carries it (a server error on pages that
+    pass a filter through, where SQLite would quietly match nothing). JSON bodies are the endpoints' business
+    (their schemas and services clean text); multipart uploads are not read here, so they stay streamed."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        form = request.method == "POST" and request.content_type == "application/x-www-form-urlencoded"
+        if _has_nul(request.GET) or (form and _has_nul(request.POST)):
+            message = _("请求参数含有无效字符（空字符），请检查后重试。")
+            if request.path.startswith("/api/"):
+                return _json_error(400, {"code": "invalid_characters", "message": message})
+            raise InvalidCharacters(message)
+        return self.get_response(request)

@@ -78,7 +78,9 @@ def submit_request(request: HttpRequest, payload: RequestIn) -> tuple[int, dict[
         if department is None:
             raise ValidationFailed(details={"department": _("没有该部门。")})
     if payload.domain:
-        domain = Concept.objects.filter(scheme=Concept.Scheme.DOMAIN, code=payload.domain).first()
+        domain = Concept.objects.filter(
+            scheme=Concept.Scheme.DOMAIN, code=selectors.domain_code(payload.domain)
+        ).first()
         if domain is None:
             raise ValidationFailed(details={"domain": _("没有该数据领域。")})
     req = services.public_request_submit(

@@ -3,6 +3,7 @@ pending or rejected comment is seen only by its author and its moderators."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,16 @@ def error_reports_by(actor: Any, dataset: Dataset) -> QuerySet[ErrorReport]:
     return ErrorReport.objects.filter(reporter_id=actor.pk, dataset=dataset).select_related("work_order")
 
 
+_DOMAIN_CODE = re.compile(r"[A-Za-z0-9_\-]{1,16}")
+
+
+def domain_code(value: Any) -> str:
+    """A domain code as written in the vocabulary, or "" (also for text no database may be asked about: a NUL
+    byte makes PostgreSQL refuse the query)."""
+    text = str(value or "")
+    return text if _DOMAIN_CODE.fullmatch(text) else ""
+
+
 @dataclass
 class RequestQuery:
     kind: str = ""
@@ -138,7 +149,7 @@ class RequestQuery:
             kind=kind if kind in PublicRequest.Kind.values else "",
             status=status if status in WorkOrder.State.values else "",
             department=int(department) if department.isdigit() and len(department) < 12 else None,
-            domain=str(params.get("domain") or "")[:16],
+            domain=domain_code(params.get("domain")),
             page=page,
         )
 

@@ -138,7 +138,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 else 0
             ).first()
         if data["domain"]:
-            domain = Concept.objects.filter(scheme=Concept.Scheme.DOMAIN, code=data["domain"][:16]).first()
+            domain = Concept.objects.filter(
+                scheme=Concept.Scheme.DOMAIN, code=selectors.domain_code(data["domain"])
+            ).first()
         try:
             req = services.public_request_submit(
                 actor=request.user,

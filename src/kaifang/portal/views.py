@@ -322,6 +322,14 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, f"portal/section_{name}.html", ctx)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from kaifang.core.middleware import InvalidCharacters
+
+    # Only messages written for people are shown; any other bad request gets the generic one.
+    message = str(exception) if isinstance(exception, InvalidCharacters) else _("请求有误，请检查后重试。")
+    return render(request, "portal/error.html", {"status": 400, "message": message}, status=400)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "portal/error.html", {"status": 404, "message": NotFound().message}, status=404)
 

@@ -619,3 +619,20 @@ def test_identifiers_typed_into_public_text_are_published_masked(client, login, 
     slug = slug_for_code(ds.code)
     page = client.get(f"/datasets/{slug}/").content.decode()
     assert "139****5678" in page and "13912345678" not in page
+
+
+def test_text_no_database_accepts_is_refused_as_a_bad_filter(client, login, personas):
+    """A domain that is no vocabulary code (odd characters; a NUL byte, which PostgreSQL refuses in any query
+    and which a JSON body or a multipart form can still carry) is no filter, never a server error. A NUL in a
+    query parameter is refused before any view (tests/test_nul_parameters.py)."""
+    assert client.get("/requests/?domain=%C2%96x%27%3B&kind=%F0%9F%98%80").status_code == 200
+    assert client.get("/api/v1/requests?domain=" + "x" * 40).status_code == 200
+    c = login(personas["citizen"])
+    r = c.post(
+        "/api/v1/requests",
+        {"kind": "consultation", "title": "标题", "body": "内容", "domain": "tr\x00ansport"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422
+    r = c.post("/requests/new/", {"kind": "consultation", "title": "标题", "body": "内容", "domain": "x\x00"})
+    assert r.status_code in (200, 302)
