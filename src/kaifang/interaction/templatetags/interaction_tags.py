@@ -1,13 +1,15 @@
 """The interaction block on a dataset page: ratings, comments with replies, follow, error reports. Rendered
-outside the page's cached fragments, since it differs per reader."""
+outside the page's cached body, since it differs per signed-in reader; anonymous readers share one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 
 from kaifang.catalog.codes import slug_for_code
+from kaifang.core.fragments import fragment
 from kaifang.interaction import permissions as perm
 from kaifang.interaction import selectors
 
@@ -15,10 +17,22 @@ register = template.Library()
 SHOWN = 50
 
 
-@register.inclusion_tag("interaction/_dataset_block.html", takes_context=True)
-def dataset_interaction(context: Any, ds: Any) -> dict[str, Any]:
+@register.simple_tag(takes_context=True)
+def dataset_interaction(context: Any, ds: Any) -> str:
     request = context.get("request")
     user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        # What anonymous readers see is the same for all of them (no forms, no own reports): rendered once
+        # per audit generation, as the rest of the dataset page is.
+        return fragment(
+            ("dataset-interaction", ds.pk),
+            lambda: render_to_string("interaction/_dataset_block.html", _block(context, ds, user)),
+        )
+    return render_to_string("interaction/_dataset_block.html", _block(context, ds, user))
+
+
+def _block(context: Any, ds: Any, user: Any) -> dict[str, Any]:
+    request = context.get("request")
     signed_in = bool(getattr(user, "is_authenticated", False))
     slug = slug_for_code(ds.code)
     comments = list(selectors.comments_for(user, ds)[:SHOWN])
@@ -27,8 +41,8 @@ def dataset_interaction(context: Any, ds: Any) -> dict[str, Any]:
     return {
         "ds": ds,
         "slug": slug,
-        "request": request,
-        "csrf_token": context.get("csrf_token"),
+        "request": request if signed_in else None,
+        "csrf_token": context.get("csrf_token") if signed_in else None,
         "user": user,
         "signed_in": signed_in,
         "cataloged": ds.is_cataloged,
