@@ -10,7 +10,6 @@ Screenshots at desktop and phone widths go to /tmp/kf-shot-issue13-*.png."""
 
 from __future__ import annotations
 
-import datetime
 import os
 
 import pytest
@@ -131,30 +130,14 @@ def test_data_request_from_citizen_to_officer_and_back(
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_application_on_the_officer_workbench_and_material_to_the_inbox(
-    live_server, make_dataset, personas, browser
+    live_server, make_dataset, make_application, personas, browser
 ):
-    from kaifang.access import services
-    from kaifang.access.models import AccessApplication, AgreementTemplate
+    from kaifang.access.models import AccessApplication
 
-    AgreementTemplate.objects.get_or_create(
-        version="v1", defaults={"title": "协议", "body": "条款", "is_current": True}
-    )
     ds = make_dataset(
         "published", title="企业纳税信用信息", open_attribute="conditional", open_condition="签署协议"
     )
-    today = datetime.date.today().isoformat()
-    app = services.access_application_submit(
-        actor=personas["enterprise"],
-        dataset=ds,
-        data={
-            "purpose": "供应链金融授信",
-            "scenario": "评估",
-            "security_measures": "加密存储",
-            "period_start": today,
-            "period_end": today,
-            "accept_agreement": True,
-        },
-    )
+    app = make_application(ds, purpose="供应链金融授信")
     base = live_server.url
     officer = _signed_in(browser, base, "officer")
     queue = officer.locator("[data-testid=queue-officer_applications]")

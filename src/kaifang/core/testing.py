@@ -271,31 +271,42 @@ def make_table(settings: Any, tmp_path: Any, make_dataset: Any, personas: Any) -
 
 
 @pytest.fixture
-def make_grant(personas: dict[str, Any]) -> Any:
+def make_application(personas: dict[str, Any]) -> Any:
+    """Apply for a conditional dataset through the service, as a persona, under the current agreement."""
+    from kaifang.access import services as access
+    from kaifang.access.models import AgreementTemplate
+
+    def make(dataset: Any, *, applicant: str = "enterprise", days: int = 0, purpose: str = "授信") -> Any:
+        AgreementTemplate.objects.get_or_create(
+            version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
+        )
+        today = datetime.date.today()
+        return access.access_application_submit(
+            actor=personas[applicant],
+            dataset=dataset,
+            data={
+                "purpose": purpose,
+                "scenario": "评估",
+                "security_measures": "加密",
+                "period_start": today.isoformat(),
+                "period_end": (today + datetime.timedelta(days=days)).isoformat(),
+                "accept_agreement": True,
+            },
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_grant(personas: dict[str, Any], make_application: Any) -> Any:
     """Grant a conditional dataset to a persona through the services: applied for under the current
     agreement, approved by the department's officer with the given fields and row filter."""
     from kaifang.access import services as access
-    from kaifang.access.models import AgreementTemplate
 
     def make(
         dataset: Any, *, grantee: str = "enterprise", fields: list[str] | None = None, row_filter: str = ""
     ) -> Any:
-        AgreementTemplate.objects.get_or_create(
-            version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
-        )
-        today = datetime.date.today().isoformat()
-        application = access.access_application_submit(
-            actor=personas[grantee],
-            dataset=dataset,
-            data={
-                "purpose": "授信",
-                "scenario": "评估",
-                "security_measures": "加密",
-                "period_start": today,
-                "period_end": today,
-                "accept_agreement": True,
-            },
-        )
+        application = make_application(dataset, applicant=grantee)
         return access.access_application_approve(
             actor=personas["officer"], application=application, fields=fields, row_filter=row_filter
         )

@@ -9,7 +9,7 @@ import datetime
 import pytest
 
 from kaifang.access import services
-from kaifang.access.models import AccessGrant, AgreementTemplate
+from kaifang.access.models import AccessGrant
 from kaifang.access.tasks import send_grant_expiry_notices, send_report_overdue_notices
 from kaifang.core import clock
 from kaifang.notifications import events
@@ -17,24 +17,6 @@ from kaifang.notifications.models import MailMessage, Notification
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
-
-
-@pytest.fixture
-def conditional(make_dataset):
-    AgreementTemplate.objects.get_or_create(
-        version="v1", defaults={"title": "协议", "body": "正文", "is_current": True}
-    )
-    return make_dataset(
-        "published",
-        title="企业纳税信息",
-        open_attribute="conditional",
-        open_condition="签署协议",
-        fields=[
-            {"name": "企业名称", "data_type": "C", "sensitivity_grade": "G3"},
-            {"name": "纳税额", "data_type": "Y", "sensitivity_grade": "G3"},
-            {"name": "法人身份证号", "data_type": "C", "sensitivity_grade": "G4", "open_attribute": "closed"},
-        ],
-    )
 
 
 def _submit(personas, dataset, who="enterprise", days=180):

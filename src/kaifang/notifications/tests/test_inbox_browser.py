@@ -4,7 +4,6 @@ radio buttons."""
 
 from __future__ import annotations
 
-import datetime
 import os
 
 import pytest
@@ -16,32 +15,16 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_request_for_material_reaches_the_inbox(live_server, make_dataset, personas):
+def test_request_for_material_reaches_the_inbox(live_server, make_dataset, make_application, personas):
     from playwright.sync_api import sync_playwright
 
     from kaifang.access import services
-    from kaifang.access.models import AgreementTemplate
     from kaifang.notifications.models import NotificationPreference
 
-    AgreementTemplate.objects.get_or_create(
-        version="v1", defaults={"title": "协议", "body": "条款", "is_current": True}
-    )
     ds = make_dataset(
         "published", title="企业纳税信息", open_attribute="conditional", open_condition="签署协议"
     )
-    today = datetime.date.today().isoformat()
-    app = services.access_application_submit(
-        actor=personas["enterprise"],
-        dataset=ds,
-        data={
-            "purpose": "授信",
-            "scenario": "评估",
-            "security_measures": "加密",
-            "period_start": today,
-            "period_end": today,
-            "accept_agreement": True,
-        },
-    )
+    app = make_application(ds)
     services.access_application_request_info(
         actor=personas["officer"], application=app, question="请补充营业执照"
     )
