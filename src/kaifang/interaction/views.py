@@ -40,7 +40,7 @@ def _dataset_url(ds: Any, anchor: str = "") -> str:
 def hub(request: HttpRequest) -> HttpResponse:
     ctx = {
         "counts": selectors.request_counts(),
-        "recent": selectors.public_requests(selectors.RequestQuery(), limit=10),
+        "recent": selectors.public_requests(selectors.RequestQuery(), limit=10, rows_only=True),
         "kinds": PublicRequest.Kind.choices,
         "mine": list(selectors.requests_of(request.user)[:20]),
         "may_moderate": _moderates_anything(request.user),
@@ -73,7 +73,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         # The same for every reader (no requester is named in the rows): one rendering per filter and page.
         # The count of a filter is the same on each of its pages: counted once per generation.
         total = int(fragment(("request-count", tuple(sorted(params.items()))), lambda: str(count())))
-        page = selectors.public_requests_page(query, total=total)
+        page = selectors.public_requests_page(query, total=total, rows_only=True)
         form = fragment(("request-filters",), filters)
         for name, value in params.items():
             form = _select(form, name, value)

@@ -12,6 +12,7 @@ def inbox(request: HttpRequest) -> dict[str, Any]:
     def unread() -> int:
         from kaifang.notifications.selectors import unread_count
 
-        return unread_count(user)
+        known = getattr(request, "unread_notifications", None)  # the inbox page has counted them already
+        return known if isinstance(known, int) else unread_count(user)
 
     return {"unread_notifications": unread}

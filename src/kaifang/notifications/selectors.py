@@ -23,6 +23,12 @@ def unread_count(user: Any) -> int:
     return inbox_for(user, unread=True).count()
 
 
+def newest_notification_id(user: Any) -> int:
+    """The id of the user's newest message (0 for none): one probe of the inbox index."""
+    newest = inbox_for(user).order_by("-created_at", "-id").values_list("id", flat=True).first()
+    return int(newest or 0)
+
+
 def get_notification_for(user: Any, pk: Any) -> Notification:
     """The user's own notification; another user's answers exactly like a missing one."""
     try:

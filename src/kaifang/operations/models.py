@@ -91,6 +91,16 @@ class WorkOrder(models.Model):
             models.Index(
                 fields=["state", "deadline", "department", "region", "escalated_at"], name="workorder_overdue"
             ),
+            # The work-order lists (all states), in deadline order: read in order from an index instead of
+            # sorting every visible order for each page (25 ms for the bureau at 100,000 orders; 140 ms with a
+            # kind filter; bench/workbench_bench.py).
+            models.Index(fields=["deadline", "id"], name="workorder_by_deadline"),
+            models.Index(fields=["kind", "deadline", "id"], name="workorder_kind_deadline"),
+            models.Index(fields=["department", "deadline", "id"], name="workorder_department_deadline"),
+            models.Index(fields=["region", "deadline", "id"], name="workorder_region_deadline"),
+            # The public request list filtered by domain or department, newest first.
+            models.Index(fields=["domain", "-created_at", "-id"], name="workorder_public_domain"),
+            models.Index(fields=["department", "-created_at", "-id"], name="workorder_public_department"),
         ]
         verbose_name = _("工单")
         verbose_name_plural = _("工单")

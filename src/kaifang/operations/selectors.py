@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
 from kaifang.core import clock
@@ -62,6 +63,34 @@ def queue_for(actor: Any) -> QuerySet[WorkOrder]:
         .select_related("department", "region")
         .order_by("deadline", "id")
     )
+
+
+# An order's kind and state as words, looked up once per page: Model.get_FOO_display rebuilds the choices'
+# table on every call, a millisecond per list page of twenty.
+KIND_LABELS = dict(WorkOrder.Kind.choices)
+STATE_LABELS = dict(State.choices)
+
+
+def kind_label(work_order: WorkOrder) -> str:
+    return str(KIND_LABELS.get(work_order.kind, work_order.kind))
+
+
+def state_label(work_order: WorkOrder) -> str:
+    return str(STATE_LABELS.get(work_order.state, work_order.state))
+
+
+def work_order_page(qs: QuerySet[WorkOrder], number: Any, size: int, count: int | None = None) -> Page:
+    """A page of `qs` in its order. The page's ids are found first, then its orders read: sorting whole
+    rows (with their texts) where no index gives the order — an officer sees their departments' orders or
+    their own — cost more than the page (bench/workbench_bench.py)."""
+    paginator = Paginator(qs.values_list("pk", flat=True), size)
+    if count is not None:
+        paginator.count = count
+    page = paginator.get_page(number)
+    ids = list(page.object_list)
+    found = {wo.pk: wo for wo in WorkOrder.objects.filter(pk__in=ids).select_related("department", "region")}
+    page.object_list = [found[i] for i in ids if i in found]
+    return page
 
 
 def work_orders_for(

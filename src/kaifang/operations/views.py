@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -42,14 +41,22 @@ def queue(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("page", "")
     actor = request.user
 
+    filters = ("workorders", actor.pk, roles_of(actor), scope, state, kind, overdue)
+
     def body() -> str:
         qs = selectors.work_orders_for(
             actor, state=state, kind=kind, overdue=overdue, queue=scope == "queue", mine=scope == "mine"
         )
-        page = Paginator(qs, PAGE_SIZE).get_page(number)
+        # A filter's count is the same on each of its pages: counted once per generation (up to every order
+        # for the bureau's desk).
+        count = int(fragment((*filters, "count"), lambda: str(qs.count())))
+        page = selectors.work_order_page(qs, number, PAGE_SIZE, count)
         ctx = {
             "page": page,
-            "rows": [(wo, selectors.deadline_status(wo)) for wo in page.object_list],
+            "rows": [
+                (wo, selectors.deadline_status(wo), selectors.kind_label(wo), selectors.state_label(wo))
+                for wo in page.object_list
+            ],
             "scope": scope,
             "state": state,
             "kind": kind,
@@ -60,7 +67,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         }
         return render_to_string("operations/_queue_body.html", ctx)
 
-    key = ("workorders", actor.pk, roles_of(actor), scope, state, kind, overdue, query.urlencode(), number[:12])
+    key = (*filters, query.urlencode(), number[:12])
     ctx = {
         "body": fragment(key, body),
         "staff": staff,

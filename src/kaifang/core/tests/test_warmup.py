@@ -16,3 +16,22 @@ def test_a_start_forgets_what_an_earlier_start_rendered():
     fragments._shared_set("earlier", "<p>old template</p>")
     warm_up()
     assert fragments._shared_get("earlier") is None
+
+
+def test_views_and_lazily_imported_modules_are_loaded_before_the_fork():
+    import sys
+
+    from django.urls import get_resolver
+
+    from kaifang.core.warmup import import_app_modules, load_urls
+
+    assert import_app_modules() >= 20
+    for name in (
+        "kaifang.operations.selectors",
+        "kaifang.interaction.services",
+        "kaifang.notifications.tasks",
+    ):
+        assert name in sys.modules
+    load_urls()
+    assert "operations" in get_resolver().namespace_dict
+    assert "kaifang.portal.views" in sys.modules

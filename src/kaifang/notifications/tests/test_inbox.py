@@ -46,6 +46,8 @@ def test_inbox_lists_own_messages_with_unread_count_in_header(client, login, per
     assert "新的数据使用申请：公交线路" in page and "别人的消息" not in page
     assert 'data-testid="unread-count"' in page and 'href="/api/v1/notifications"' in page
     assert f'href="/inbox/{note.pk}/"' in page
+    assert f'action="/inbox/{note.pk}/read/"' in page and 'name="next" value="/inbox/"' in page
+    assert "将“新的数据使用申请：公交线路”标为已读" in page
     assert "收到数据使用申请" in page  # the event's label
 
 
@@ -172,3 +174,33 @@ def test_pending_mail_is_shown_to_its_owner_only(client, login, personas):
     assert "邮件待发送：<strong>1</strong>" in client.get("/inbox/preferences/").content.decode()
     login(personas["reviewer"])
     assert client.get("/api/v1/notifications/preferences").json()["mail"] == {"pending": 0, "failed": 0}
+
+
+def test_a_kept_inbox_page_follows_reads_and_new_messages_and_its_forms_work(personas):
+    """The list is kept rendered per inbox state: a second visit is served from it, yet a read or a new
+    message shows at once, and each form carries this response's own CSRF field (checked, as in a browser)."""
+    import re
+
+    from django.test import Client
+
+    from kaifang.accounts.security import SESSION_2FA
+
+    officer = personas["officer"]
+    first = _note(officer, subject="第一条")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(officer)
+    session = browser.session
+    session[SESSION_2FA] = officer.pk
+    session.save()
+    browser.get("/inbox/")
+    page = browser.get("/inbox/").content.decode()  # the kept list
+    assert page.count('name="csrfmiddlewaretoken"') >= 2 and "<!--kaifang:csrf-->" not in page
+    token = re.search(
+        rf'action="/inbox/{first.pk}/read/".*?name="csrfmiddlewaretoken" value="([^"]+)"', page, re.S
+    )
+    r = browser.post(f"/inbox/{first.pk}/read/", {"csrfmiddlewaretoken": token.group(1), "next": "/inbox/"})
+    assert r.status_code == 302
+    after = browser.get("/inbox/").content.decode()
+    assert f'action="/inbox/{first.pk}/read/"' not in after and 'data-testid="unread-count"' not in after
+    _note(officer, subject="第二条")
+    assert "第二条" in browser.get("/inbox/").content.decode()

@@ -4,6 +4,8 @@ missing, valid."""
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kaifang.core import clock
 from kaifang.core.testing import PERSONA_NAMES
@@ -291,3 +293,40 @@ def test_admin_lists_lead_departments_and_work_orders_read_only(client, django_u
         assert client.get(url).status_code == 200, url
     assert client.get(f"/admin/operations/workorder/{order.pk}/change/").status_code == 200  # view only
     assert client.get("/admin/operations/workorder/add/").status_code == 403
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    deadlines=st.lists(st.integers(min_value=-3, max_value=3), min_size=0, max_size=45),
+    number=st.sampled_from(["", "1", "2", "3", "last", "0", "x"]),
+    size=st.sampled_from([1, 7, 20]),
+)
+def test_work_order_pages_match_a_plain_sort(personas, departments, open_order, deadlines, number, size):
+    """`work_order_page` (ids in order first, then the rows) gives exactly the page a plain sort by deadline
+    and id gives, around the page boundaries, with ties, for any page asked (including invalid ones)."""
+    import datetime
+
+    from django.core.paginator import Paginator
+
+    from kaifang.operations.models import WorkOrder
+    from kaifang.operations.selectors import work_order_page, work_orders_for
+
+    WorkOrder.objects.all().delete()
+    base = datetime.date(2026, 12, 1)
+    for i, shift in enumerate(deadlines):
+        wo = open_order(department=departments["transport"], title=f"工单{i}")
+        WorkOrder.objects.filter(pk=wo.pk).update(deadline=base + datetime.timedelta(days=shift))
+    reviewer = personas["reviewer"]
+    qs = work_orders_for(reviewer)
+    reference = sorted(WorkOrder.objects.values_list("deadline", "id"))
+    expected_page = Paginator([pk for _d, pk in reference], size).get_page(number)
+    page = work_order_page(qs, number, size, len(reference) if number != "x" else None)
+    assert [wo.pk for wo in page.object_list] == list(expected_page.object_list)
+    assert (page.number, page.paginator.num_pages) == (
+        expected_page.number,
+        expected_page.paginator.num_pages,
+    )
