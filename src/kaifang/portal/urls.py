@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kaifang.portal import views
+from kaifang.portal import cdo, views
 from kaifang.portal.workbench import QUEUES
 
 app_name = "portal"
@@ -10,6 +10,8 @@ urlpatterns = [
     path("datasets/", views.datasets, name="datasets"),
     path("datasets/<str:slug>/", views.dataset_detail, name="dataset"),
     path("organizations/<str:uscc>/", views.organization, name="organization"),
+    path("cdo-pilots/", cdo.cdo_pilots, name="cdo_pilots"),
+    path("staff/organizations/<str:uscc>/cdo/", cdo.cdo_maintain, name="cdo_maintain"),
     path("regions/<str:code>/", views.region, name="region"),
     path("services/", views.services_catalog, name="services"),
     path("services/<str:slug>/", views.service_detail, name="service"),

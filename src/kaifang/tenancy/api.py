@@ -72,6 +72,47 @@ def get_organization(request: HttpRequest, uscc: str) -> dict[str, Any]:
     return out
 
 
+def cdo_out(d: Department) -> dict[str, Any]:
+    return {**department_out(d), "cdo": {"name": d.cdo_name, "notes": d.cdo_notes}}
+
+
+@router.get("/cdo-pilots", summary="首席数据官试点部门（业务数据、流程与职责）")
+def list_cdo_pilots(request: HttpRequest) -> list[dict[str, Any]]:
+    return [cdo_out(d) for d in selectors.cdo_pilots()]
+
+
+class CdoIn(Schema):
+    name: str = PydField("", max_length=64)
+    notes: str = PydField("", max_length=8000)
+
+
+@router.put("/organizations/{uscc}/cdo", summary="维护首席数据官及其业务数据、流程与职责")
+def update_cdo(request: HttpRequest, uscc: str, payload: CdoIn) -> dict[str, Any]:
+    actor = _authenticated(request)
+    department = selectors.get_department(uscc[:32])
+    return cdo_out(
+        services.department_update_cdo(
+            actor=actor, department=department, cdo_name=payload.name, cdo_notes=payload.notes
+        )
+    )
+
+
+class CdoPilotIn(Schema):
+    pilot: bool
+    reason: str = PydField("", max_length=500)
+
+
+@router.put("/organizations/{uscc}/cdo-pilot", summary="确定或取消首席数据官试点")
+def designate_cdo_pilot(request: HttpRequest, uscc: str, payload: CdoPilotIn) -> dict[str, Any]:
+    actor = _authenticated(request)
+    department = selectors.get_department(uscc[:32])
+    return cdo_out(
+        services.department_designate_cdo_pilot(
+            actor=actor, department=department, pilot=payload.pilot, reason=payload.reason
+        )
+    )
+
+
 @router.get("/regions", summary="行政区划（市、县市区、高新区）")
 def list_regions(request: HttpRequest) -> list[dict[str, Any]]:
     return [region_out(r) for r in selectors.regions_with_progress()]

@@ -30,6 +30,18 @@ def can_department_update_cdo(actor: Any, department: Department) -> bool:
     return roles.operator or department.pk in roles.officer_department_ids
 
 
+def can_department_designate_cdo_pilot(actor: Any, department: Department) -> bool:
+    """Naming a Chief Data Officer pilot is the big data bureau's (S8: the city names its pilots)."""
+    roles = roles_of(actor)
+    return roles.operator or roles.city_reviewer
+
+
+def may_maintain_cdo_pilots(actor: Any) -> bool:
+    """Whether the pilots page offers its maintenance links at all (each department is checked again)."""
+    roles = roles_of(actor)
+    return roles.operator or roles.city_reviewer or bool(roles.officer_department_ids)
+
+
 def responsibility_items_visible_to(actor: Any) -> QuerySet[ResponsibilityItem]:
     roles = roles_of(actor)
     if roles.operator or roles.city_reviewer or roles.auditor or roles.evaluator:

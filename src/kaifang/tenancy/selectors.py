@@ -96,6 +96,13 @@ def get_department(key: str) -> Department:
     return d
 
 
+def cdo_pilots() -> list[Department]:
+    """The Chief Data Officer pilots (S8): the city's departments first, then each county's, in their order."""
+    return list(
+        Department.objects.filter(is_cdo_pilot=True).select_related("region").order_by("region__order", "seq")
+    )
+
+
 def get_region(code: str) -> Region:
     r = Region.objects.filter(code=code).first()
     if r is None:

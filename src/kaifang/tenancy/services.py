@@ -103,3 +103,33 @@ def department_update_cdo(*, actor: Any, department: Department, cdo_name: str, 
         after={"cdo_name": department.cdo_name, "cdo_notes": department.cdo_notes},
     )
     return department
+
+
+@transaction.atomic
+def department_designate_cdo_pilot(
+    *, actor: Any, department: Department, pilot: bool, reason: str
+) -> Department:
+    """Name a department a Chief Data Officer pilot, or end its pilot (S8), with the reason on record."""
+    if not perm.can_department_designate_cdo_pilot(actor, department):
+        raise Forbidden()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请说明原因。"), details={"reason": _("请说明原因。")})
+    if len(reason) > 500:
+        raise ValidationFailed(
+            _("原因过长（最多 500 字）。"), details={"reason": _("原因过长（最多 500 字）。")}
+        )
+    if department.is_cdo_pilot == bool(pilot):
+        return department  # asked twice (a double submission): nothing to change, nothing recorded
+    before = {"is_cdo_pilot": department.is_cdo_pilot}
+    department.is_cdo_pilot = bool(pilot)
+    department.save(update_fields=["is_cdo_pilot"])
+    audit_record(
+        actor=actor,
+        action="department_designate_cdo_pilot",
+        target=department,
+        reason=reason,
+        before=before,
+        after={"is_cdo_pilot": department.is_cdo_pilot},
+    )
+    return department
