@@ -31,23 +31,30 @@ def demo(settings, tmp_path: Path) -> dict[str, Any]:
 
 def _snapshot() -> dict[str, Any]:
     """What the history made, without its dates (a second build a moment later may cross a minute)."""
+    # key=repr: a rating or answer may be None next to a number.
     orders = sorted(
-        (
-            wo.kind,
-            wo.state,
-            wo.title,
-            wo.transfer_count,
-            wo.reopen_count,
-            wo.rating,
-            wo.escalated_at is not None,
-            wo.answer_dataset_id,
-            getattr(wo.department, "name", ""),
-        )
-        for wo in WorkOrder.objects.select_related("department")
+        [
+            (
+                wo.kind,
+                wo.state,
+                wo.title,
+                wo.transfer_count,
+                wo.reopen_count,
+                wo.rating,
+                wo.escalated_at is not None,
+                wo.answer_dataset_id,
+                getattr(wo.department, "name", ""),
+            )
+            for wo in WorkOrder.objects.select_related("department")
+        ],
+        key=repr,
     )
     comments = sorted(
-        (c.dataset_id, c.author.username, c.state, c.text, c.rating, c.reply)
-        for c in Comment.objects.select_related("author")
+        [
+            (c.dataset_id, c.author.username, c.state, c.text, c.rating, c.reply)
+            for c in Comment.objects.select_related("author")
+        ],
+        key=repr,
     )
     return {
         "orders": orders,
