@@ -770,7 +770,21 @@ class _Builder:
         # Requirement items and geographic data first, then a deterministic sample of the rest.
         eligible.sort(key=lambda p: (not p.d_item, "经度" not in p.topic[6], p.dataset.pk))
         target = max(20, round(190 * self.scale)) if self.scale < 1.0 else 190
-        chosen = eligible[:target]
+        # Every data item the plan names (D1-D5) has data in at least one entry, whatever the sample holds:
+        # the city's own entry where there is one, else the first county's.
+        named: dict[int, Plan] = {}  # by id(): plans compare by value
+        for words in topic_data.D_ITEMS.values():
+            for word in words:
+                if any(word in q.dataset.title for q in named.values()):
+                    continue
+                hits = sorted(
+                    (p for p in eligible if word in p.dataset.title),
+                    key=lambda p: (p.region_code != CITY_CODE, p.dataset.pk),
+                )
+                if hits:
+                    named[id(hits[0])] = hits[0]
+        rest = [p for p in eligible if id(p) not in named]
+        chosen = list(named.values()) + rest[: max(0, target - len(named))]
         base = Path(settings.KAIFANG_HOME) / "files" / "demo"
         base.mkdir(parents=True, exist_ok=True)
         dists = []

@@ -101,6 +101,20 @@ def test_small_demo_city(client, demo_home: Path) -> None:
     for group, words in D_ITEMS.items():
         for word in words:
             assert any(word in t for t in titles), f"{group}: {word}"
+    # ... and each of them that is opened as a file has data to download and query in at least one entry
+    # (the real-time and API items wait for their feeds: issue 14 item 4).
+    from kaifang.tabular.models import TableVersion
+
+    with_table = set(TableVersion.objects.values_list("dataset_id", flat=True))
+    filed = _open_catalog().filter(
+        state=State.PUBLISHED,
+        open_attribute=OpenAttribute.UNCONDITIONAL,
+        format_type__in=["xlsx", "csv", "json", "geojson"],
+    )
+    for group, words in D_ITEMS.items():
+        for word in words:
+            entries = set(filed.filter(title__contains=word).values_list("pk", flat=True))
+            assert not entries or entries & with_table, f"{group}: {word} has no entry with data"
     key_domains = set(Concept.objects.filter(scheme="domain", group="key").values_list("code", flat=True))
     assert len(key_domains) == 15
     assert key_domains <= set(_open_catalog().values_list("domain__code", flat=True))
