@@ -194,6 +194,9 @@ def build_demo(*, stdout: Any = None, scale: float = 1.0) -> dict[str, Any]:
     from kaifang.feeds.simulator import seed_demo_feeds
 
     result["feeds"] = seed_demo_feeds(stdout=stdout)  # hospital beds, bus arrivals, parking: first snapshots
+    from kaifang.demo.live import seed_realtime_feeds
+
+    result["feeds"] += seed_realtime_feeds(stdout=stdout)  # every other real-time item, moved by the rhythm
     from kaifang.scenarios.demo import build_demo_applications
 
     result["applications"] = build_demo_applications(stdout=stdout)  # SC1-SC16, linked to their datasets

@@ -1025,7 +1025,14 @@ ENUMS.update(
         "处理结果": ["调解成功", "调解成功", "调解不成终止调解", "转立案查处", "不属于职责范围，告知投诉人"],
         "办理时长（工作日）": ["2", "3", "5", "7", "10", "15"],
         "拟上市板块": ["上交所主板", "深交所创业板", "北交所", "上交所科创板", "新三板创新层"],
-        "债券简称": ["24咸投01", "23咸宁城发MTN001", "24赤壁城投债", "23嘉鱼绿色债01", "24通城PPN001", "23崇阳乡村振兴债"],
+        "债券简称": [
+            "24咸投01",
+            "23咸宁城发MTN001",
+            "24赤壁城投债",
+            "23嘉鱼绿色债01",
+            "24通城PPN001",
+            "23崇阳乡村振兴债",
+        ],
         "债券类型": ["企业债", "公司债", "中期票据", "短期融资券", "定向债务融资工具"],
         "发行规模（亿元）": ["3", "5", "6", "8", "10", "15"],
         "期限（年）": ["3", "5", "7", "10"],
@@ -1572,8 +1579,16 @@ def value_for(name: str, data_type: str, c: Context) -> str:
 
 
 def generate_rows(
-    fields: list[dict[str, Any]], n: int, ctx: Context, *, group: str | None = None, group_size: int = 1
+    fields: list[dict[str, Any]],
+    n: int,
+    ctx: Context,
+    *,
+    group: str | None = None,
+    group_size: int = 1,
+    unique_first: bool = True,
 ) -> list[list[str]]:
+    """`n` rows of the fields' values; the first column made unique (a suffix on repeats) unless the caller
+    keeps its own key (`unique_first=False`: a feed keeps the first row of each key, its values in range)."""
     values = (COUNTY_NAMES + ["咸宁高新区"]) if group == "县市区" else GROUPS.get(group or "", [])
     ctx.group_field = group if values else None
     rows = []
@@ -1586,7 +1601,7 @@ def generate_rows(
         if ctx.city_wide:
             ctx.locate(ctx.pick(COUNTIES)[0])
         rows.append([value_for(f["name"], f["data_type"], ctx) for f in fields])
-    if values:
+    if values or not unique_first:
         return rows  # the key is (period, category); both columns are already unique together
     # The first column is the primary key: keep it unique.
     seen: set[str] = set()

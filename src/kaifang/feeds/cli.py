@@ -16,7 +16,7 @@ def add_parser(sub: Any, setup: Callable[[], None]) -> None:
     feeds = sub.add_parser("feeds", help="real-time feeds")
     fsub = feeds.add_subparsers(dest="feeds_command", required=True)
     sim = fsub.add_parser(
-        "simulate", help="keep the demo city's feeds moving (hospital beds, bus arrivals, parking spaces)"
+        "simulate", help="keep the demo city's feeds moving (hospital beds, bus arrivals, parking spaces and every other real-time item)"
     )
     sim.add_argument("--interval", type=float, default=3.0, help="seconds between rounds (default 3)")
     sim.add_argument("--ticks", type=int, default=0, help="stop after this many rounds (0: until stopped)")

@@ -1,4 +1,7 @@
-"""Keeps the demo city's feeds moving: hospital beds, bus arrivals and parking spaces.
+"""Keeps the demo city's feeds moving: hospital beds, bus arrivals and parking spaces by their own rules, and
+every other real-time item of the demo (congestion, bus positions and crowding, scenic spots, air quality,
+water levels, roadside parking, county hospitals' beds...) by one daily rhythm: rush hours on working days, a
+midday swell at weekends and on public holidays (the official calendar, core.workdays), quiet nights.
 
 Every change goes through `feed_push`, as the demo loader account (an officer of every department), so the
 simulated data meets the same validation, privacy scan, audit and sequence as a department's own pushes.
@@ -8,6 +11,7 @@ State is read back from each feed at start, so a restarted simulator continues w
 from __future__ import annotations
 
 import datetime
+import math
 import random
 import uuid
 from collections.abc import Callable
@@ -16,7 +20,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from kaifang.catalog.choices import CATALOGED_STATES, OpenForm
+from kaifang.catalog.choices import CATALOGED_STATES, OpenForm, State, UpdateFrequency
 from kaifang.catalog.models import Dataset
 from kaifang.feeds.models import Feed, FeedRecord
 from kaifang.feeds.services import feed_push
@@ -61,12 +65,17 @@ class Simulated:
     kind: str
     rng: random.Random
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # by primary key text
+    keys: tuple[str, ...] = ()  # the primary key's fields (a generic feed's own; the named kinds' in KEYS)
+
+    def __post_init__(self) -> None:
+        self.keys = self.keys or KEYS[self.kind]
 
     def key(self, row: dict[str, Any]) -> str:
-        return "|".join(str(row[f]) for f in KEYS[self.kind])
+        return "|".join(str(row[f]) for f in self.keys)
 
 
 KEYS = {"beds": ("医院名称", "科室名称"), "bus": ("线路编号", "站点名称"), "parking": ("停车场编号",)}
+GENERIC = "generic"
 
 
 def _beds_initial(rng: random.Random, now: str) -> list[dict[str, Any]]:
@@ -172,6 +181,100 @@ def _parking_step(sim: Simulated, now: str) -> list[dict[str, Any]]:
     return out
 
 
+# --- every other real-time item: one daily rhythm --------------------------------------------------------
+
+# Words in a field's name that say how it moves with the rhythm.
+CAPACITY_WORDS = ("总数", "核定", "最大", "限值", "承载量", "容量")  # fixed
+INVERSE_WORDS = ("空闲", "剩余", "车速", "速度", "舒适")  # fall when the city is busy
+FIXED_WORDS = ("编号", "经度", "纬度", "代码", "预计")
+
+
+def _bell(hour: float, centre: float, width: float) -> float:
+    return math.exp(-(((hour - centre) / width) ** 2) / 2)
+
+
+def rhythm(moment: datetime.datetime) -> float:
+    """How busy the city is at `moment`, from 0.15 (night) to 1.0: morning and evening rush hours on working
+    days (adjusted working days included), a midday and afternoon swell on rest days and public holidays."""
+    from kaifang.core.workdays import is_workday
+
+    local = timezone.localtime(moment)
+    hour = local.hour + local.minute / 60
+    if is_workday(local.date()):
+        busy = max(_bell(hour, 8.0, 1.0), _bell(hour, 17.75, 1.2), 0.6 * _bell(hour, 12.5, 2.8))
+    else:
+        busy = 0.85 * _bell(hour, 14.5, 3.2)
+    return round(0.15 + 0.85 * busy, 4)
+
+
+def _level(name: str, busy: float) -> float:
+    return 1.15 - busy if any(w in name for w in INVERSE_WORDS) else busy
+
+
+def _moving(name: str, keys: tuple[str, ...]) -> bool:
+    return name not in keys and not any(w in name for w in CAPACITY_WORDS + FIXED_WORDS)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+def _as_before(value: float, before: Any) -> int | float:
+    text = str(before)
+    return round(value, len(text.split(".", 1)[1])) if "." in text else int(round(value))
+
+
+def _when(row: dict[str, Any]) -> datetime.datetime | None:
+    for name, value in row.items():
+        if name.endswith("时间") and not name.startswith("预计"):
+            try:
+                return timezone.make_aware(datetime.datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S"))
+            except ValueError:
+                return None
+    return None
+
+
+def generic_row(sim: Simulated, row: dict[str, Any], at: datetime.datetime) -> dict[str, Any]:
+    """The row as it stands at `at`: each moving number scaled from its level at the row's last update to
+    the level now (so a restarted simulator continues the same curve), within a few percent of noise, never
+    above the row's capacity; its update time set to now."""
+    then = _when(row)
+    before, now_level = rhythm(then or at), rhythm(at)
+    capacity = next(
+        (
+            n
+            for name, v in row.items()
+            if any(w in name for w in CAPACITY_WORDS) and (n := _number(v)) is not None
+        ),
+        None,
+    )
+    out = dict(row)
+    for name, value in row.items():
+        if name.endswith("时间") and not name.startswith("预计"):
+            out[name] = _now_text(at)
+            continue
+        number = _number(value)
+        if number is None or not _moving(name, sim.keys):
+            continue
+        scaled = number * _level(name, now_level) / max(_level(name, before), 0.05)
+        scaled *= sim.rng.uniform(0.94, 1.06)
+        if capacity is not None and number <= capacity:
+            scaled = min(scaled, capacity)
+        out[name] = _as_before(max(0.0, scaled), value)
+    return out
+
+
+def _generic_step(sim: Simulated, now: str) -> list[dict[str, Any]]:
+    at = timezone.now()
+    picked = sim.rng.sample(sorted(sim.rows), k=min(max(3, len(sim.rows) // 5), len(sim.rows)))
+    return [generic_row(sim, sim.rows[key], at) for key in picked]
+
+
 INITIAL: dict[str, Callable[[random.Random, str], list[dict[str, Any]]]] = {
     "beds": _beds_initial,
     "bus": _bus_initial,
@@ -181,12 +284,14 @@ STEP: dict[str, Callable[[Simulated, str], list[dict[str, Any]]]] = {
     "beds": _beds_step,
     "bus": _bus_step,
     "parking": _parking_step,
+    GENERIC: _generic_step,
 }
 
 
 def demo_feed_datasets() -> list[tuple[Dataset, str]]:
     """The demo city's published feed datasets the simulator knows how to move (a demo built before the
-    feeds were keyed by hospital and ward, or line and stop, is left alone rather than refused every round)."""
+    feeds were keyed by hospital and ward, or line and stop, is left alone rather than refused every round),
+    then every other real-time feed of the demo's sample data, moved by the daily rhythm."""
     out = []
     qs = Dataset.objects.filter(title__in=list(DEMO_FEEDS), state__in=CATALOGED_STATES).order_by("id")
     for ds in qs:
@@ -194,13 +299,33 @@ def demo_feed_datasets() -> list[tuple[Dataset, str]]:
         keys = {f.name for f in ds.fields.all() if f.is_primary_key}
         if OpenForm.FEED in (ds.open_forms or []) and keys == set(KEYS[kind]):
             out.append((ds, kind))
-    return out
+    return out + [(ds, GENERIC) for ds in generic_feed_datasets()]
+
+
+def generic_feed_datasets() -> list[Dataset]:
+    """The demo's other published real-time feeds (sample data only: a department's own feed is its own)."""
+    qs = (
+        Dataset.objects.filter(
+            state=State.PUBLISHED, is_sample=True, update_frequency=UpdateFrequency.REALTIME
+        )
+        .exclude(title__in=list(DEMO_FEEDS))
+        .prefetch_related("fields")
+        .order_by("id")
+    )
+    return [
+        ds
+        for ds in qs
+        if OpenForm.FEED in (ds.open_forms or []) and any(f.is_primary_key for f in ds.fields.all())
+    ]
 
 
 class Simulator:
     def __init__(self, actor: Any, feeds: list[tuple[Dataset, str]], seed: int = 20261127) -> None:
         self.actor = actor
-        self.feeds = [Simulated(ds, kind, random.Random(f"{seed}:{ds.code}")) for ds, kind in feeds]
+        self.feeds = [
+            Simulated(ds, kind, random.Random(f"{seed}:{ds.code}"), keys=_keys_of(ds, kind))
+            for ds, kind in feeds
+        ]
         for sim in self.feeds:
             self._load(sim)
 
@@ -216,7 +341,7 @@ class Simulator:
         if feed is None:
             return
         for data in FeedRecord.objects.filter(feed=feed, deleted=False).values_list("data", flat=True):
-            if all(k in data for k in KEYS[sim.kind]):
+            if all(k in data for k in sim.keys):
                 sim.rows[sim.key(data)] = data
 
     def _push(self, sim: Simulated, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -236,7 +361,7 @@ class Simulator:
         seeded = 0
         now = _now_text(timezone.now())
         for sim in self.feeds:
-            if not sim.rows:
+            if not sim.rows and sim.kind in INITIAL:  # a generic feed starts from the demo build's snapshot
                 self._push(sim, INITIAL[sim.kind](sim.rng, now))
                 seeded += 1
         return seeded
@@ -247,11 +372,19 @@ class Simulator:
         now = _now_text(timezone.now())
         pushed = 0
         for sim in self.feeds:
+            if not sim.rows:
+                continue
             rows = STEP[sim.kind](sim, now)
             if rows:
                 self._push(sim, rows)
                 pushed += len(rows)
         return pushed
+
+
+def _keys_of(ds: Dataset, kind: str) -> tuple[str, ...]:
+    if kind in KEYS:
+        return KEYS[kind]
+    return tuple(f.name for f in sorted(ds.fields.all(), key=lambda f: f.seq) if f.is_primary_key)
 
 
 def seed_demo_feeds(stdout: Any = None) -> int:
@@ -262,5 +395,7 @@ def seed_demo_feeds(stdout: Any = None) -> int:
     n = sim.seed()
     close()
     if stdout is not None:
-        stdout.write(f"实时数据流：{len(sim.feeds)} 个（医院床位、公交到站、停车位）\n")
+        stdout.write(
+            f"实时数据流：{len(sim.feeds)} 个（医院床位、公交到站、停车位及按日节律变化的其他实时数据）\n"
+        )
     return n

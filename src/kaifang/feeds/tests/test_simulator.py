@@ -99,3 +99,93 @@ def test_feeds_with_other_keys_are_left_alone(feed_dataset):
     fields[0]["is_primary_key"] = True  # keyed by line alone: one row per line, not per stop
     feed_dataset(title="公交车辆实时到站信息", fields=fields)
     assert demo_feed_datasets() == []
+
+
+# --- every other real-time item: the daily rhythm ---------------------------------------------------------
+
+
+def _at(day: str, hour: int, minute: int = 0):
+    import datetime
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.datetime.fromisoformat(f"{day} {hour:02d}:{minute:02d}"))
+
+
+def test_the_rhythm_has_rush_hours_on_working_days_and_a_swell_on_rest_days():
+    from kaifang.feeds.simulator import rhythm
+
+    monday, saturday = "2026-12-07", "2026-12-12"
+    assert rhythm(_at(monday, 8)) > 0.95 and rhythm(_at(monday, 17, 45)) > 0.95
+    assert rhythm(_at(monday, 3)) < 0.2 < rhythm(_at(monday, 12, 30)) < rhythm(_at(monday, 8))
+    assert rhythm(_at(saturday, 8)) < 0.5 < rhythm(_at(saturday, 14, 30))
+    # National Day is a rest day although a Thursday; Saturday 10 October is worked in its place (调休).
+    assert rhythm(_at("2026-10-01", 8)) == rhythm(_at(saturday, 8))
+    assert rhythm(_at("2026-10-10", 8)) == rhythm(_at(monday, 8))
+    assert all(0.15 <= rhythm(_at(monday, h)) <= 1.0 for h in range(24))
+
+
+CONGESTION = "路段编号 路段名称 拥堵指数:N6 平均车速:N6 车流量:I 路段容量:I 更新时间"
+
+
+@pytest.fixture
+def congestion(feed_dataset: Any, personas: Any) -> Any:
+    from kaifang.catalog.models import Dataset
+    from kaifang.feeds.services import feed_push
+
+    fields = [parse_field(tok, i) for i, tok in enumerate(CONGESTION.split(), start=1)]
+    fields[0]["is_primary_key"] = True
+    ds = feed_dataset(title="城区道路实时拥堵指数", fields=fields)
+    Dataset.objects.filter(pk=ds.pk).update(is_sample=True)
+    rows = [
+        {
+            "路段编号": f"R{i:03d}",
+            "路段名称": f"温泉路{i}段",
+            "拥堵指数": 1.5,
+            "平均车速": 30.0,
+            "车流量": 1000,
+            "路段容量": 1200,
+            "更新时间": "2026-12-07 08:00:00",  # a Monday's morning rush
+        }
+        for i in range(1, 11)
+    ]
+    feed_push(actor=personas["officer"], dataset=ds, rows=rows, mode="upsert", idempotency_key="seed")
+    return ds
+
+
+def test_other_real_time_items_follow_the_rhythm(personas, congestion):
+    from kaifang.core import clock
+    from kaifang.feeds.simulator import GENERIC, demo_feed_datasets
+
+    assert demo_feed_datasets() == [(congestion, GENERIC)]
+    sim = Simulator(personas["officer"], demo_feed_datasets())
+    assert sim.seed() == 0  # the demo build made its snapshot
+    with clock.at(_at("2026-12-07", 3)):  # the same Monday at night: quieter, faster, fewer cars
+        for _ in range(12):
+            sim.tick()
+    rows = list(sim.feeds[0].rows.values())
+    moved = [r for r in rows if r["更新时间"] != "2026-12-07 08:00:00"]
+    assert len(moved) >= 5
+    for r in moved:
+        assert float(r["拥堵指数"]) < 1.5 and float(r["平均车速"]) > 30.0 and int(r["车流量"]) < 1000
+        assert int(r["路段容量"]) == 1200 and r["路段编号"].startswith("R")
+    assert all(int(r["车流量"]) <= 1200 for r in rows)
+
+
+def test_a_restarted_rhythm_continues_the_same_curve(personas, congestion):
+    """The level a row was written at is read back from its update time: a new simulator does not compound."""
+    from kaifang.core import clock
+    from kaifang.feeds.simulator import demo_feed_datasets
+
+    with clock.at(_at("2026-12-07", 3)):
+        Simulator(personas["officer"], demo_feed_datasets()).tick()
+        first = {
+            r["路段编号"]: float(r["车流量"])
+            for r in Simulator(personas["officer"], demo_feed_datasets()).feeds[0].rows.values()
+        }
+        for _ in range(5):
+            Simulator(personas["officer"], demo_feed_datasets()).tick()
+        again = Simulator(personas["officer"], demo_feed_datasets()).feeds[0].rows.values()
+    for r in again:
+        if r["更新时间"] != "2026-12-07 08:00:00" and first[r["路段编号"]] != 1000:
+            assert abs(float(r["车流量"]) - first[r["路段编号"]]) / first[r["路段编号"]] < 0.25
