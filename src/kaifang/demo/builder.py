@@ -36,6 +36,8 @@ ANCHOR = datetime.date(2026, 11, 1)  # "today" of the demo city
 NEWEST_YEAR = 2025
 PASSWORD = "kaifang-demo-2026"
 CITY_CODE = "421200"
+# Where the conditional entries' source files are written (under KAIFANG_HOME, outside the served files/).
+DEMO_SOURCES = "demo-sources"
 
 # (username, kind, display name, organisation, role description)
 PERSONAS = [
@@ -190,7 +192,10 @@ def build_demo(*, stdout: Any = None, scale: float = 1.0) -> dict[str, Any]:
         result = _Builder(stdout=stdout, scale=scale).run()
     from kaifang.tabular.bootstrap import ingest_demo_files
 
-    result["tables"] = ingest_demo_files(stdout=stdout)["tables"]  # the demo files as published tables
+    result["tables"] = ingest_demo_files(stdout=stdout, sources=DEMO_SOURCES)["tables"]  # published tables
+    from kaifang.demo.live import publish_samples
+
+    result["samples"] = publish_samples(stdout=stdout)["samples"]  # conditional entries' public samples
     from kaifang.feeds.simulator import seed_demo_feeds
 
     result["feeds"] = seed_demo_feeds(stdout=stdout)  # hospital beds, bus arrivals, parking: first snapshots
@@ -767,30 +772,19 @@ class _Builder:
             for p in plans
             if p.dataset is not None
             and p.fate in ("published", "revision")
-            and p.openness == "u"
-            and p.topic[5] in ("csv", "xlsx", "json", "geojson")
+            and p.openness in ("u", "c")
+            and p.topic[5] in ("csv", "xlsx", "json", "geojson", "api")
         ]
-        # Requirement items and geographic data first, then a deterministic sample of the rest.
-        eligible.sort(key=lambda p: (not p.d_item, "经度" not in p.topic[6], p.dataset.pk))
-        target = max(20, round(190 * self.scale)) if self.scale < 1.0 else 190
-        # Every data item the plan names (D1-D5) has data in at least one entry, whatever the sample holds:
-        # the city's own entry where there is one, else the first county's.
-        named: dict[int, Plan] = {}  # by id(): plans compare by value
-        for words in topic_data.D_ITEMS.values():
-            for word in words:
-                if any(word in q.dataset.title for q in named.values()):
-                    continue
-                hits = sorted(
-                    (p for p in eligible if word in p.dataset.title),
-                    key=lambda p: (p.region_code != CITY_CODE, p.dataset.pk),
-                )
-                if hits:
-                    named[id(hits[0])] = hits[0]
-        rest = [p for p in eligible if id(p) not in named]
-        chosen = list(named.values()) + rest[: max(0, target - len(named))]
+        # Every open entry opened for download or through the API has data (issue 14): the unconditional ones
+        # as downloadable files, the conditional ones through their raw zone, open version and public sample.
+        eligible.sort(key=lambda p: p.dataset.pk)
+        chosen = eligible
         base = Path(settings.KAIFANG_HOME) / "files" / "demo"
         base.mkdir(parents=True, exist_ok=True)
+        sources = Path(settings.KAIFANG_HOME) / DEMO_SOURCES
+        sources.mkdir(parents=True, exist_ok=True)
         dists = []
+        sourced = 0
         for p in chosen:
             ds = p.dataset
             fields = [f for f in ds.fields.all() if f.open_attribute != "closed"]
@@ -819,6 +813,12 @@ class _Builder:
                 group_size=size,
             )
             slug = slug_for_code(ds.code)
+            if p.openness == "c":
+                # A conditional entry's rows are not for everyone: its file is only the ingest's source, kept
+                # outside the served files; what anyone sees is its public sample (demo.live.publish_samples).
+                synthetic.write_csv_atomic(sources / f"{slug}.csv", [f.name for f in fields], rows)
+                sourced += 1
+                continue
             size, digest = synthetic.write_csv_atomic(base / f"{slug}.csv", [f.name for f in fields], rows)
             dists.append(
                 Distribution(
@@ -832,8 +832,8 @@ class _Builder:
                 )
             )
         Distribution.objects.bulk_create(dists)
-        _say(self.stdout, f"数据文件：{len(dists)} 个")
-        return len(dists)
+        _say(self.stdout, f"数据文件：{len(dists)} 个开放下载，{sourced} 个有条件开放数据的源文件")
+        return len(dists) + sourced
 
 
 def _not_first(p: Plan, plans: list[Plan]) -> bool:

@@ -116,6 +116,34 @@ def test_small_demo_city(client, demo_home: Path) -> None:
             entries = set(filed.filter(title__contains=word).values_list("pk", flat=True))
             assert not entries or entries & with_table, f"{group}: {word} has no entry with data"
 
+    # Every open entry opened for download or through the API answers the data API; the unconditional ones
+    # have their file, the conditional ones a public sample that passed the gate, and no rows for the public.
+    from kaifang.tabular.models import TableSample
+
+    current = set(
+        TableVersion.objects.filter(is_current=True, state="published").values_list("dataset_id", flat=True)
+    )
+    served = _open_catalog().filter(
+        state=State.PUBLISHED, format_type__in=["xlsx", "csv", "json", "geojson", "RESTful API"]
+    )
+    assert served.count() >= 50
+    assert sorted(served.exclude(pk__in=current).values_list("title", flat=True)) == []
+    conditional = served.filter(open_attribute=OpenAttribute.CONDITIONAL)
+    assert conditional.exists()
+    sampled = set(TableSample.objects.values_list("dataset_id", flat=True))
+    assert sorted(conditional.exclude(pk__in=sampled).values_list("title", flat=True)) == []
+    assert not Distribution.objects.filter(dataset__in=conditional, kind="file").exists()
+    for ds in list(conditional[:3]) + list(served.filter(open_attribute=OpenAttribute.UNCONDITIONAL)[:3]):
+        slug = slug_for_code(ds.code)
+        rows = client.get(f"/api/v1/datasets/{slug}/data")
+        if ds.open_attribute == OpenAttribute.CONDITIONAL:
+            assert (
+                rows.status_code in (401, 403)
+                and client.get(f"/api/v1/datasets/{slug}/sample").status_code == 200
+            )
+        else:
+            assert rows.status_code == 200 and rows.json()["rows"], ds.title
+
     # Every real-time item opened as a feed is live: it holds a first snapshot, and a round of the simulator
     # moves each of them (D6; issue 14 item 4).
     from kaifang.feeds.models import Feed
@@ -186,8 +214,8 @@ def test_small_demo_city(client, demo_home: Path) -> None:
         lines = text.splitlines()
         assert 51 <= len(lines) <= 2001
         assert "身份证" not in lines[0]
-        if "经度" in lines[0]:
-            header = lines[0].split(",")
+        header = lines[0].split(",")
+        if "经度" in header and "纬度" in header:
             lon, lat = header.index("经度"), header.index("纬度")
             for line in lines[1:20]:
                 cells = line.split(",")
