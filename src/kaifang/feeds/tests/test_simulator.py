@@ -186,6 +186,8 @@ def test_a_restarted_rhythm_continues_the_same_curve(personas, congestion):
         for _ in range(5):
             Simulator(personas["officer"], demo_feed_datasets()).tick()
         again = Simulator(personas["officer"], demo_feed_datasets()).feeds[0].rows.values()
+    # Within the noise alone (up to five more updates of at most ±6% each, and rounding); a simulator that
+    # lost the level a row was written at would scale it by the night's level again at every restart (÷6).
     for r in again:
         if r["更新时间"] != "2026-12-07 08:00:00" and first[r["路段编号"]] != 1000:
-            assert abs(float(r["车流量"]) - first[r["路段编号"]]) / first[r["路段编号"]] < 0.25
+            assert 0.7 < float(r["车流量"]) / first[r["路段编号"]] < 1.4
