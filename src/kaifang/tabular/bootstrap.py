@@ -36,12 +36,11 @@ def ingest_demo_files(*, stdout: Any = None, sources: str = "demo-sources") -> d
     ]
     source_dir = Path(settings.KAIFANG_HOME) / sources
     if source_dir.is_dir():
-        by_code = {}
-        paths = sorted(source_dir.glob("*.csv"))
-        codes = {code_from_slug(p.stem): p for p in paths}
-        for ds in Dataset.objects.filter(code__in=list(codes)).exclude(pk__in=have).order_by("id"):
-            by_code[ds.code] = (ds, codes[ds.code])
-        todo += list(by_code.values())
+        codes = {code_from_slug(p.stem): p for p in sorted(source_dir.glob("*.csv"))}
+        todo += [
+            (ds, codes[ds.code])
+            for ds in Dataset.objects.filter(code__in=list(codes)).exclude(pk__in=have).order_by("id")
+        ]
     for dataset, path in todo:
         if dataset.pk in have or not path.is_file():
             continue
